@@ -1,0 +1,375 @@
+import crypto from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
+
+import type { HttpBindings } from '@hono/node-server';
+import { Hono, type Context } from 'hono';
+
+import { checkSchema } from '../support/schemas';
+import { kOrganisations } from './data';
+import { FaultSet, type FaultName } from './faults';
+import { issueKey, KeyStore, sha256, type StoredKey } from './keys';
+import { cardsFor, enrich, goodsFor, matchesFilters, newQuoteId, priceCard, type Filters, type ItemRequest, type LocationRequest } from './pricing';
+
+export interface SandboxOptions {
+  faults?: Iterable<string>;
+  /** `documented` makes the sandbox's own choices; `alternative` makes the other legal ones where the contract is silent. */
+  choices?: 'documented' | 'alternative';
+  rateLimit?: number;
+  windowSeconds?: number;
+  /** Serve under a path prefix, e.g. `/sandbox`. */
+  basePath?: string;
+  /** Derive keys from this seed instead of at random (the suite's own tests use it). */
+  keySeed?: Buffer;
+}
+
+export interface SandboxCredentials {
+  keys: { active: string; second: string; revoked: string; otherOrg: string };
+  customerIds: string[];
+  otherOrgCustomerId: string;
+}
+
+export interface SandboxStats {
+  received: number;
+  byStatus: Record<string, number>;
+}
+
+type Env = { Bindings: HttpBindings; Variables: { key: StoredKey } };
+
+interface StoredQuote {
+  orgId: string;
+  createdAt: number;
+  body: { origin: unknown; destination: unknown; goods: unknown; results: { quoteId: string }[] };
+  result: { quoteId: string };
+}
+
+const kQuotePath = '/v1/org/quote/getQuote';
+
+export const kInvalidKeyBody = { message: 'Invalid API key' };
+
+export function createSandbox(options: SandboxOptions = {}) {
+  const faults = new FaultSet(options.faults);
+  const has = (name: FaultName) => faults.has(name);
+  const alternative = options.choices === 'alternative';
+  const limit = options.rateLimit ?? 60;
+  const windowMs = (options.windowSeconds ?? 60) * 1000;
+  const basePath = (options.basePath ?? '').replace(/\/+$/, '');
+
+  // Keys: issued now, kept only as hashes with their prefix. Faults that imitate servers keeping
+  // the key in another form get that form, and only they.
+  const store = new KeyStore();
+  const legacyPlaintext = new Map<string, StoredKey>();
+  const issued: Record<string, string> = {};
+  for (const org of kOrganisations) {
+    for (const key of org.keys) {
+      const value = issueKey(`${org.id}/${key.name}`, options.keySeed);
+      issued[`${org.id}/${key.name}`] = value;
+      const stored = store.add(org.id, key.name, value, key.revoked);
+      legacyPlaintext.set(value, stored);
+    }
+  }
+  const orgOf = (id: string) => kOrganisations.find(org => org.id === id)!;
+
+  const credentials: SandboxCredentials = {
+    keys: {
+      active: issued['org-acme/active'],
+      second: issued['org-acme/second'],
+      revoked: issued['org-acme/revoked'],
+      otherOrg: issued['org-globex/active'],
+    },
+    customerIds: Object.keys(kOrganisations[0].customers),
+    otherOrgCustomerId: Object.keys(kOrganisations[1].customers)[0],
+  };
+
+  const quotes = new Map<string, StoredQuote>();
+  const windows = new Map<string, { startedAt: number; count: number }>();
+  const stats: SandboxStats = { received: 0, byStatus: {} };
+  const connectionIds = new WeakMap<Socket, number>();
+  let connections = 0;
+
+  const canonicalPath = (path: string) => {
+    let out = path;
+    if (out.length > 1 && out.endsWith('/')) out = out.replace(/\/+$/, '');
+    const lower = out.toLowerCase();
+    const canonical = `${basePath}${kQuotePath}`;
+    if (lower.startsWith(canonical.toLowerCase())) out = canonical + out.slice(canonical.length);
+    return out;
+  };
+
+  // Trailing-slash and other-case paths are served like the plain ones in the alternative choices,
+  // and (without their guard) by the bypass faults.
+  const servesVariants = alternative || has('trailingSlashBypass') || has('pathCaseBypass');
+  const app = new Hono<Env>({
+    getPath: request => {
+      const path = new URL(request.url).pathname;
+      return servesVariants ? canonicalPath(path) : path;
+    },
+  });
+
+  const extra = (body: object): object => (alternative ? { ...body, requestId: crypto.randomUUID() } : body);
+
+  app.use('*', async (c, next) => {
+    stats.received++;
+    const socket = c.env?.incoming?.socket;
+    if (socket && !connectionIds.has(socket)) connectionIds.set(socket, ++connections);
+    await next();
+    stats.byStatus[c.res.status] = (stats.byStatus[c.res.status] ?? 0) + 1;
+  });
+
+  // --- Authentication -------------------------------------------------------------------------
+
+  /** The x-api-key value as the server reads it; undefined when the header is absent. */
+  const presentedKey = (c: Context<Env>): string | undefined => {
+    const incoming: IncomingMessage | undefined = c.env?.incoming;
+    const raw = incoming?.rawHeaders ?? [];
+    if (has('caseSensitiveHeaderName')) {
+      const index = raw.findIndex((value, i) => i % 2 === 0 && value === 'x-api-key');
+      return index >= 0 ? raw[index + 1].trim() : undefined;
+    }
+    if (has('lastRepeatedKeyWins')) {
+      const lines = raw.flatMap((value, i) => (i % 2 === 0 && value.toLowerCase() === 'x-api-key' ? [raw[i + 1].trim()] : []));
+      if (lines.length > 0) return lines[lines.length - 1];
+    }
+    // Contract, Authentication: header names are case-insensitive; repeated lines combine with ", ".
+    const header = c.req.header('x-api-key');
+    if (header !== undefined) return header;
+    if (has('keyFromBearer')) {
+      const match = /^Bearer\s+(.+)$/i.exec(c.req.header('authorization') ?? '');
+      if (match) return match[1].trim();
+    }
+    if (has('keyFromQuery')) {
+      const query = c.req.query('api_key') ?? c.req.query('apiKey') ?? c.req.query('x-api-key');
+      if (query) return query;
+    }
+    if (has('keyFromCookie')) {
+      const cookie = /(?:^|;\s*)(?:x-api-key|api_key|apiKey)=([^;]+)/.exec(c.req.header('cookie') ?? '');
+      if (cookie) return decodeURIComponent(cookie[1]);
+    }
+    return undefined;
+  };
+
+  const replicaFor = (c: Context<Env>) => {
+    const socket = c.env?.incoming?.socket;
+    return socket ? (connectionIds.get(socket) ?? 0) % 2 : 0;
+  };
+
+  /** Finds the active key the presented value stands for: the documented lookup, or a fault's. */
+  const authenticate = (c: Context<Env>, presented: string | undefined): StoredKey | undefined => {
+    if (presented === undefined) {
+      return has('acceptMissingKey') ? store.all().find(k => k.orgId === 'org-acme' && k.name === 'active') : undefined;
+    }
+    const active = (key: StoredKey | undefined) => (key && (!key.revoked || has('acceptRevokedKey')) ? key : undefined);
+    const acme = store.all().find(k => k.orgId === 'org-acme' && k.name === 'active');
+    const all = [...legacyPlaintext.entries()];
+
+    if (presented === '') return has('acceptEmptyKey') ? acme : undefined;
+    if (has('sqlInjectableKey') && /'\s*or\s*'?1'?\s*=\s*'?1/i.test(presented)) return acme;
+    if (has('crashOnLongKey') && presented.length > 1024) throw new Error('key buffer overflow');
+    if (has('likePatternKey') && /[%_]/.test(presented) && presented.length <= 16) {
+      const pattern = new RegExp(`^${presented.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/%/g, '.*').replace(/_/g, '.')}$`, 's');
+      const hit = all.find(([plain, key]) => pattern.test(plain) && !key.revoked);
+      if (hit) return hit[1];
+    }
+    if (has('acceptPortalPrefix')) {
+      const hit = store.all().find(key => key.prefix === presented);
+      if (hit) return active(hit);
+    }
+    if (has('matchPrefixOnly')) return active(store.all().find(key => key.prefix === presented.slice(0, 16)));
+    if (has('acceptTruncatedKey') && presented.length > 16) {
+      const hit = all.find(([plain]) => plain.startsWith(presented));
+      if (hit) return active(hit[1]);
+    }
+    if (has('acceptExtendedKey')) {
+      const hit = all.find(([plain]) => presented.startsWith(plain));
+      if (hit) return active(hit[1]);
+    }
+    if (has('ignoreLastCharacter')) {
+      const hit = all.find(([plain]) => sha256(plain.slice(0, 72)) === sha256(presented.slice(0, 72)));
+      if (hit) return active(hit[1]);
+    }
+    if (has('caseInsensitiveKey')) {
+      const hit = all.find(([plain]) => plain.toLowerCase() === presented.toLowerCase());
+      if (hit) return active(hit[1]);
+    }
+    if (has('ignoreEnvironmentPrefix')) {
+      const secret = (value: string) => value.replace(/^dzk_[a-z]+_/, '');
+      const hit = all.find(([plain]) => secret(plain) === secret(presented));
+      if (hit) return active(hit[1]);
+    }
+
+    const found = store.findByHash(presented);
+    if (!found) return undefined;
+    if (found.revoked && has('staleRevocationReplica') && replicaFor(c) === 1) return found;
+    if (has('onlyFirstKeyPerOrg') && found.name !== orgOf(found.orgId).keys[0].name) return undefined;
+    return active(found);
+  };
+
+  const reject = (c: Context<Env>, presented: string | undefined, found: StoredKey | undefined) => {
+    const revoked = presented !== undefined && store.findByHash(presented)?.revoked === true && !found;
+    if (alternative) {
+      c.header('WWW-Authenticate', 'ApiKey header="x-api-key"');
+      c.header('RateLimit-Limit', String(limit));
+      c.header('RateLimit-Remaining', String(limit));
+      c.header('RateLimit-Reset', String(Math.ceil(windowMs / 1000)));
+    }
+    if (has('echoKeyInHeader') && presented) c.header('X-Presented-Key', presented.slice(0, 24));
+    if (has('plainText401')) return c.text('Unauthorized', 401);
+    if (has('wrong401Body')) return c.json({ statusCode: 401, message: 'Unauthorized' }, 401);
+    if (has('missingKeyForbidden') && presented === undefined) return c.json({ message: 'Forbidden' }, 403);
+    if (has('revokedKeyForbidden') && revoked) return c.json({ message: 'Invalid API key' }, 403);
+    if (has('revokedKeyExplained') && revoked) return c.json({ message: 'API key revoked' }, 401);
+    if (has('echoKeyInBody') && presented) return c.json({ ...kInvalidKeyBody, presented: presented.slice(0, 24) }, 401);
+    return c.json(extra(kInvalidKeyBody), 401);
+  };
+
+  const guarded = `${basePath}/v1/*`;
+  app.use(guarded, async (c, next) => {
+    const rawPath = new URL(c.req.url).pathname;
+    if (has('trailingSlashBypass') && rawPath.length > 1 && rawPath.endsWith('/')) return next();
+    if (has('pathCaseBypass') && rawPath !== canonicalPath(rawPath) && rawPath.toLowerCase() === canonicalPath(rawPath).toLowerCase()) return next();
+    if (has('headBypass') && c.req.method === 'HEAD') return next();
+    if (has('validateBeforeAuth') && c.req.method === 'POST') {
+      const invalid = await validationErrors(c);
+      if (invalid) return invalid;
+    }
+    const presented = presentedKey(c);
+    const found = authenticate(c, presented);
+    if (!found) return reject(c, presented, found);
+    c.set('key', found);
+    await next();
+  });
+
+  // --- Rate limit: per organisation, fixed window, across all of its keys ------------------------
+
+  app.use(guarded, async (c, next) => {
+    const key = c.get('key');
+    if (!key) return next();
+    const now = Date.now();
+    let window = windows.get(key.orgId);
+    if (!window || now - window.startedAt >= windowMs) {
+      window = { startedAt: now, count: 0 };
+      windows.set(key.orgId, window);
+    }
+    window.count++;
+    const resetSeconds = Math.max(0, Math.ceil((window.startedAt + windowMs - now) / 1000));
+    const remaining = Math.max(0, limit - window.count);
+    if (window.count > limit) {
+      c.header('Retry-After', String(resetSeconds));
+      c.header('RateLimit-Limit', String(limit));
+      c.header('RateLimit-Remaining', '0');
+      c.header('RateLimit-Reset', String(resetSeconds));
+      return c.json(extra({ message: 'Rate limit exceeded', limit, retryAfterSeconds: resetSeconds }), 429);
+    }
+    await next();
+    c.res.headers.set('RateLimit-Limit', String(limit));
+    c.res.headers.set('RateLimit-Remaining', String(remaining));
+    c.res.headers.set('RateLimit-Reset', String(resetSeconds));
+  });
+
+  // --- Generate quotes ---------------------------------------------------------------------------
+
+  const badRequest = (c: Context<Env>, messages: string[]) => c.json(extra({ statusCode: 400, message: messages, error: 'Bad Request' }), 400);
+
+  const readJson = async (c: Context<Env>): Promise<{ ok: true; value: unknown } | { ok: false }> => {
+    const text = await c.req.text();
+    try {
+      return { ok: true, value: JSON.parse(text) };
+    } catch {
+      return { ok: false };
+    }
+  };
+
+  /** The 400 for an invalid body, or undefined when the body is valid. */
+  const validationErrors = async (c: Context<Env>): Promise<Response | undefined> => {
+    const parsed = await readJson(c);
+    if (!parsed.ok) return badRequest(c, ['body must be valid JSON']);
+    const problems = checkSchema('QuoteRequest', parsed.value);
+    if (problems.length > 0) {
+      return badRequest(
+        c,
+        problems.map(problem => {
+          const field = problem.where.replace(/^body( › )?/, '').replace(/ › /g, '.') || 'body';
+          if (/minItems/.test(problem.schemaPath)) return `${field} should not be empty`;
+          if (/maxItems/.test(problem.schemaPath)) return `${field} must contain no more than 50 elements`;
+          if (/required/.test(problem.schemaPath)) return `${field === 'body' ? '' : `${field}.`}${/'([^']+)'/.exec(problem.message)?.[1]} should not be empty`;
+          return `${field} ${problem.message}`;
+        }),
+      );
+    }
+    const body = parsed.value as { origin: LocationRequest; destination: LocationRequest };
+    const unresolved = (['origin', 'destination'] as const).filter(side => !enrich(body[side]));
+    if (unresolved.length > 0) return badRequest(c, unresolved.map(side => `${side}.postalCode ${body[side].postalCode} could not be resolved`));
+    return undefined;
+  };
+
+  app.post(`${basePath}${kQuotePath}`, async c => {
+    const invalid = await validationErrors(c);
+    if (invalid) return invalid;
+    const body = (await c.req.json()) as { general: { customerIds: string[] }; origin: LocationRequest; destination: LocationRequest; items: ItemRequest[]; filters?: Filters };
+    const org = orgOf(c.get('key').orgId);
+
+    // Contract, Errors: one foreign customer rejects the whole request, no partial results.
+    if (body.general.customerIds.some(id => !(id in org.customers)))
+      return c.json(extra({ statusCode: 403, message: 'One or more customers do not belong to this organisation', error: 'Forbidden' }), 403);
+
+    const origin = enrich(body.origin)!;
+    const destination = enrich(body.destination)!;
+    const goods = goodsFor(body.items);
+    const chargeable = goods.reduce((sum, line) => sum + line.chargeableWeight, 0);
+    const international = origin.countryCode !== destination.countryCode;
+    const results = body.general.customerIds.map(customerId => {
+      const cards = cardsFor(org.customers[customerId], international).filter(card => matchesFilters(card, body.filters));
+      const priced = cards.map(card => {
+        const quote = priceCard(card, chargeable);
+        if (has('invalidQuoteAmounts')) return { ...quote, amount: quote.amount.toFixed(2), totalAmount: quote.totalAmount.toFixed(2) };
+        return alternative ? { ...quote, currency: 'AUD' } : quote;
+      });
+      return {
+        customerId,
+        quoteId: newQuoteId(),
+        noQuoteMessage: priced.length === 0 ? 'No service matches this shipment and its filters' : '',
+        quotes: priced,
+      };
+    });
+    const response = { origin, destination, goods, results };
+    for (const result of results)
+      quotes.set(result.quoteId, { orgId: org.id, createdAt: Date.now(), body: response, result });
+    return c.json(alternative ? { ...response, currency: 'AUD' } : response, 200);
+  });
+
+  // --- Fetch a quote -----------------------------------------------------------------------------
+
+  app.get(`${basePath}${kQuotePath}/:quoteId`, c => {
+    const key = c.get('key');
+    if (has('rejectActiveKeyOnFetch') && key) return reject(c, 'x', undefined);
+    let stored = quotes.get(c.req.param('quoteId'));
+    if (has('fetchReturnsOtherQuote') && key) stored = [...quotes.values()].find(q => q.orgId === key.orgId);
+    // Contract: another organisation's quote is answered exactly like an unknown one.
+    if (!stored || (key && stored.orgId !== key.orgId))
+      return c.json(extra({ statusCode: 404, message: 'Quote not found', error: 'Not Found' }), 404);
+    const { origin, destination, goods } = stored.body;
+    return c.json(extra({ origin, destination, goods, results: [stored.result] }), 200);
+  });
+
+  app.notFound(c => c.json({ statusCode: 404, message: `Cannot ${c.req.method} ${new URL(c.req.url).pathname}`, error: 'Not Found' }, 404));
+  app.onError((error, c) => {
+    if (!(error instanceof Error && error.message === 'key buffer overflow')) console.error(error);
+    return c.json({ statusCode: 500, message: 'Internal server error' }, 500);
+  });
+
+  return {
+    app,
+    credentials,
+    faults: faults.list(),
+    stats,
+    /** Forgets quotes and rate-limit windows; keys stay. */
+    reset() {
+      quotes.clear();
+      windows.clear();
+      stats.received = 0;
+      stats.byStatus = {};
+    },
+  };
+}
+
+export type Sandbox = ReturnType<typeof createSandbox>;

@@ -1,0 +1,89 @@
+import type { CheckId } from '../support/checks';
+
+/**
+ * Named faults of the local sandbox. Each breaks one clause of the contract the way a real server,
+ * gateway or framework has been seen to break it. `caughtBy` lists every check that must fail when
+ * the fault is on — the first is the check that owns the clause; the suite's own tests (tests/self)
+ * prove that exactly these checks fail, and that none fails without a fault.
+ */
+export interface FaultSpec {
+  imitates: string;
+  caughtBy: [CheckId, ...CheckId[]];
+  /** Runs the opt-in throttling scenario too (it needs a small window). */
+  throttling?: boolean;
+}
+
+export const kFaults = {
+  // Authentication basics
+  acceptMissingKey: { imitates: 'a guard that lets requests without the header through as anonymous', caughtBy: ['missingKeyRejected', 'authenticationBeforeValidation', 'noGuardBypass'] },
+  missingKeyForbidden: { imitates: 'an API gateway that answers 403 Forbidden when the key header is absent', caughtBy: ['missingKeyRejected', 'rejectionsIndistinguishable', 'authenticationBeforeValidation', 'bodyMatchesSchema'] },
+  acceptEmptyKey: { imitates: 'a lookup that treats an empty key as the default organisation', caughtBy: ['emptyKeyRejected', 'hostileValueRejected'] },
+  acceptPortalPrefix: { imitates: 'a lookup by "prefix OR hash", so the 16-character portal prefix passes', caughtBy: ['prefixKeyRejected'] },
+  acceptRevokedKey: { imitates: 'revocation recorded but never consulted', caughtBy: ['revokedKeyRejected'] },
+  rejectActiveKeyOnFetch: { imitates: 'the fetch route guarded by a different (stricter) key check than the create route', caughtBy: ['activeKeyAccepted', 'fetchedQuoteMatches', 'rateLimitRemainingFalls'] },
+  fetchReturnsOtherQuote: { imitates: 'the fetch handler reading the wrong id (always the organisation\'s first quote)', caughtBy: ['activeKeyAccepted', 'fetchedQuoteMatches'] },
+  wrong401Body: { imitates: 'a framework default 401 body ({"statusCode":401,"message":"Unauthorized"})', caughtBy: ['bodyMatchesSchema'] },
+  plainText401: { imitates: 'a proxy answering 401 with a plain-text body', caughtBy: ['jsonContentType'] },
+  invalidQuoteAmounts: { imitates: 'prices serialised as strings ("10.00") by a decimal library', caughtBy: ['bodyMatchesSchema', 'totalsConsistent'] },
+
+  // Near misses of a real key
+  acceptTruncatedKey: { imitates: 'a LIKE \'presented%\' lookup that accepts any long-enough start of a key', caughtBy: ['nearMissRejected'] },
+  acceptExtendedKey: { imitates: 'a comparison that stops at the stored key\'s length, so extra characters pass', caughtBy: ['nearMissRejected'] },
+  ignoreLastCharacter: { imitates: 'a hash over the first 72 bytes only (bcrypt-style truncation)', caughtBy: ['nearMissRejected'] },
+  matchPrefixOnly: { imitates: 'a lookup by the 16-character prefix with no check of the rest', caughtBy: ['nearMissRejected', 'prefixKeyRejected'] },
+  caseInsensitiveKey: { imitates: 'a case-insensitive key column (keys compared after lower-casing)', caughtBy: ['nearMissRejected'] },
+  ignoreEnvironmentPrefix: { imitates: 'a check of the secret part only, so a dzk_test_ key works on live', caughtBy: ['nearMissRejected'] },
+  staleRevocationReplica: { imitates: 'one replica of two with a stale key cache, still serving a revoked key on new connections', caughtBy: ['revokedKeyRejected'] },
+
+  // The key anywhere but x-api-key
+  keyFromBearer: { imitates: 'a middleware that also reads Authorization: Bearer', caughtBy: ['keyOnlyFromHeader'] },
+  keyFromQuery: { imitates: 'a middleware that also reads ?api_key= from the URL', caughtBy: ['keyOnlyFromHeader'] },
+  keyFromCookie: { imitates: 'a middleware that also reads the key from a cookie', caughtBy: ['keyOnlyFromHeader'] },
+
+  // Hostile values
+  likePatternKey: { imitates: 'the key used as a SQL LIKE pattern, so % and _ match anything', caughtBy: ['hostileValueRejected'] },
+  sqlInjectableKey: { imitates: 'a key lookup built by string concatenation (\' OR \'1\'=\'1 logs in)', caughtBy: ['hostileValueRejected'] },
+  crashOnLongKey: { imitates: 'a fixed-size buffer for the key: a long value crashes the handler with 500', caughtBy: ['hostileValueRejected'] },
+
+  // Header name case, duplicates
+  caseSensitiveHeaderName: { imitates: 'a raw-header lookup that only finds the exact name "x-api-key"', caughtBy: ['headerNameCaseInsensitive'] },
+  lastRepeatedKeyWins: { imitates: 'a proxy that keeps the last of two x-api-key lines', caughtBy: ['duplicateKeyHeaderRejected'] },
+
+  // One answer for every rejection
+  revokedKeyExplained: { imitates: 'a helpful 401 that says "API key revoked" for revoked keys', caughtBy: ['rejectionsIndistinguishable', 'bodyMatchesSchema'] },
+  revokedKeyForbidden: { imitates: 'a 403 for revoked keys and a 401 for unknown ones', caughtBy: ['revokedKeyRejected', 'rejectionsIndistinguishable', 'bodyMatchesSchema'] },
+  echoKeyInBody: { imitates: 'a 401 that quotes the presented key back in its body', caughtBy: ['rejectionEchoesNothing', 'rejectionsIndistinguishable'] },
+  echoKeyInHeader: { imitates: 'a debug header on 401 carrying the presented key', caughtBy: ['rejectionEchoesNothing'] },
+
+  // Order and coverage of the guard
+  validateBeforeAuth: { imitates: 'body validation (a pipe or schema plugin) running before the key guard', caughtBy: ['authenticationBeforeValidation'] },
+  trailingSlashBypass: { imitates: 'a guard registered for exact paths while the router also serves a trailing slash', caughtBy: ['noGuardBypass'] },
+  pathCaseBypass: { imitates: 'a case-insensitive router behind a case-sensitive guard', caughtBy: ['noGuardBypass'] },
+  headBypass: { imitates: 'a guard bound to GET only, while the framework answers HEAD from the GET handler', caughtBy: ['noGuardBypass'] },
+  onlyFirstKeyPerOrg: { imitates: 'one key per organisation: later keys are stored but never matched', caughtBy: ['everyActiveKeyAccepted'] },
+} as const satisfies Record<string, FaultSpec>;
+
+export type FaultName = keyof typeof kFaults;
+
+export function isFaultName(name: string): name is FaultName {
+  return Object.prototype.hasOwnProperty.call(kFaults, name);
+}
+
+export class FaultSet {
+  private readonly names: Set<FaultName>;
+
+  constructor(names: Iterable<string> = []) {
+    const list = [...names];
+    const unknown = list.filter(name => !isFaultName(name));
+    if (unknown.length > 0) throw new Error(`unknown sandbox fault${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')}. Known faults: ${Object.keys(kFaults).join(', ')}`);
+    this.names = new Set(list as FaultName[]);
+  }
+
+  has(name: FaultName): boolean {
+    return this.names.has(name);
+  }
+
+  list(): FaultName[] {
+    return [...this.names];
+  }
+}

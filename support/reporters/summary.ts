@@ -1,0 +1,82 @@
+import fs from 'node:fs';
+import path from 'node:path';
+
+import type { FullConfig, FullResult, Reporter, Suite, TestCase, TestResult } from '@playwright/test/reporter';
+
+import { runState } from '../run-state';
+import { kChecks, type CheckId } from '../checks';
+
+/**
+ * Ends every run with the request count and one verdict line: ship, or don't ship because of the
+ * listed clauses. The same verdict is written to reports/verdict.json for CI gates.
+ */
+export default class SummaryReporter implements Reporter {
+  private requests = 0;
+  private readonly broken = new Map<CheckId, Set<string>>();
+  private readonly flaky: string[] = [];
+  private readonly skipped = new Map<string, number>();
+  private readonly warnings = new Set<string>();
+  private readonly errors: string[] = [];
+  private outputDir = 'reports';
+
+  onBegin(config: FullConfig, _suite: Suite): void {
+    this.outputDir = path.join(config.rootDir, '..', 'reports');
+    if (path.basename(config.rootDir) !== 'contract') this.outputDir = path.join(config.rootDir, 'reports');
+  }
+
+  onTestEnd(test: TestCase, result: TestResult): void {
+    for (const annotation of result.annotations) {
+      if (annotation.type === 'requests') this.requests += Number(annotation.description ?? 0);
+      if (annotation.type === 'warning' && annotation.description) this.warnings.add(annotation.description);
+      if (annotation.type === 'broken-clause' && result.status !== 'skipped') {
+        const check = annotation.description as CheckId;
+        const titles = this.broken.get(check) ?? new Set<string>();
+        titles.add(test.title);
+        this.broken.set(check, titles);
+      }
+    }
+    if (result.status === 'skipped') {
+      const reason = test.annotations.find(a => a.type === 'skip')?.description ?? result.annotations.find(a => a.type === 'skip')?.description ?? 'skipped';
+      this.skipped.set(reason, (this.skipped.get(reason) ?? 0) + 1);
+    }
+    if (result.status !== 'passed' && result.status !== 'skipped' && !result.annotations.some(a => a.type === 'broken-clause'))
+      this.errors.push(`${test.title}: ${(result.error?.message ?? result.status).split('\n')[0]}`);
+  }
+
+  onEnd(result: FullResult): void {
+    const lines: string[] = [''];
+    const received = runState.sandboxReceived ?? runState.sandboxStats?.received;
+    const sent = this.requests + runState.preflightRequests;
+    lines.push(`Requests sent to the target: ${sent}${received !== undefined ? ` (the local sandbox received ${received})` : ''}`);
+    for (const warning of this.warnings) lines.push(`Warning: ${warning}`);
+    for (const [reason, count] of this.skipped) lines.push(`Skipped ${count}: ${reason}`);
+
+    const reasons: string[] = [];
+    for (const [check, titles] of this.broken) reasons.push(`${kChecks[check].failure} — ${kChecks[check].clause} (${titles.size} test${titles.size === 1 ? '' : 's'})`);
+    for (const error of this.errors) reasons.push(`could not complete: ${error}`);
+    if (this.flaky.length) reasons.push(`passed only on retry: ${this.flaky.join('; ')}`);
+    if (result.status === 'interrupted') reasons.push('the run was interrupted');
+    if (result.status === 'timedout') reasons.push('the run timed out');
+
+    const onSandbox = runState.targetKind === 'sandbox' ? ' (against the embedded local sandbox, not a deployment)' : '';
+    if (runState.target === undefined) {
+      lines.push('VERDICT: DON\'T SHIP — the run did not start (see the message above).');
+    } else if (reasons.length === 0 && result.status === 'passed') {
+      lines.push(`VERDICT: SHIP — every contract check held${onSandbox}.`);
+    } else {
+      lines.push(`VERDICT: DON'T SHIP${onSandbox}, because:`);
+      for (const reason of reasons.length ? reasons : ['the run failed (see above)']) lines.push(`  - ${reason}`);
+    }
+    process.stdout.write(`${lines.join('\n')}\n`);
+
+    fs.mkdirSync(this.outputDir, { recursive: true });
+    fs.writeFileSync(
+      path.join(this.outputDir, 'verdict.json'),
+      `${JSON.stringify({ ship: reasons.length === 0 && result.status === 'passed' && runState.target !== undefined, target: runState.targetKind, requests: sent, reasons }, null, 2)}\n`,
+    );
+  }
+
+  printsToStdio(): boolean {
+    return false;
+  }
+}

@@ -1,0 +1,10 @@
+
+/** What the global setup learned, for the reporters that run in the same (runner) process. */
+export const runState: {
+  target?: string;
+  targetKind?: 'sandbox' | 'remote';
+  /** The embedded sandbox's request counter, while it runs. */
+  sandboxStats?: { received: number };
+  preflightRequests: number;
+  sandboxReceived?: number;
+} = ((globalThis as Record<string, unknown>).__dyspachRunState ??= { preflightRequests: 0 }) as never;

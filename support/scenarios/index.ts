@@ -1,0 +1,11 @@
+import { keyedOperations, type Operation } from '../openapi';
+import type { Scenario } from '../suite';
+import { authenticationScenarios } from './authentication';
+
+/**
+ * Every scenario of the suite, in run order. Later scenarios reuse exchanges that earlier ones
+ * recorded (one request, many checks), so the order matters for the request count, not for verdicts.
+ */
+export function allScenarios(ops: Operation[] = keyedOperations()): Scenario[] {
+  return [...authenticationScenarios(ops)];
+}

@@ -1,0 +1,105 @@
+import { test as base, expect as baseExpect, type TestInfo } from '@playwright/test';
+import * as allure from 'allure-js-commons';
+
+import { kChecks, type CheckId, type Violation } from '../support/checks';
+import { summarizeExchange, type Exchange } from '../support/exchange';
+import { keyedOperations } from '../support/openapi';
+import { redact, redactDeep } from '../support/redact';
+import { formatViolations } from '../support/report';
+import type { RunTarget } from '../support/requests';
+import { loadSettings, type Settings } from '../support/settings';
+import { kNeedVariables, RunMemory, ScenarioContext, type Host, type Scenario } from '../support/suite';
+import { readSession } from './session';
+
+export const expect = baseExpect.extend({
+  toHoldClause(violations: Violation[], check: CheckId) {
+    return { pass: violations.length === 0, name: 'toHoldClause', message: () => formatViolations(check, violations) };
+  },
+});
+
+/** Runs scenarios inside Playwright tests: requests become steps and attachments, violations soft failures. */
+class PlaywrightHost implements Host {
+  requests = 0;
+
+  constructor(private readonly testInfo: TestInfo) {}
+
+  step<T>(title: string, body: () => Promise<T>): Promise<T> {
+    return base.step(redact(title), body, { box: true });
+  }
+
+  async recordExchange(ex: Exchange, sentEarlier = false): Promise<void> {
+    if (!sentEarlier) this.requests++;
+    const name = `${String(ex.seq).padStart(3, '0')} ${ex.request.method} ${ex.label}`;
+    await this.testInfo.attach(redact(name), { body: JSON.stringify(redactDeep(summarizeExchange(ex)), null, 2), contentType: 'application/json' });
+  }
+
+  async report(check: CheckId, violations: Violation[]): Promise<void> {
+    if (violations.length > 0) this.testInfo.annotations.push({ type: 'broken-clause', description: check });
+    expect.soft(violations, redact(kChecks[check].failure)).toHoldClause(check);
+  }
+
+  annotate(type: 'observed' | 'warning' | 'skipped', description: string): void {
+    this.testInfo.annotations.push({ type, description: redact(description) });
+  }
+
+  skip(reason: string): never {
+    base.skip(true, reason);
+    throw new Error('unreachable');
+  }
+}
+
+interface WorkerFixtures {
+  settings: Settings;
+  target: RunTarget;
+  memory: RunMemory;
+  created: Exchange | undefined;
+}
+
+interface TestFixtures {
+  runScenario: (scenario: Scenario) => Promise<void>;
+}
+
+export const test = base.extend<TestFixtures, WorkerFixtures>({
+  settings: [async ({}, use) => use(loadSettings()), { scope: 'worker' }],
+  target: [
+    async ({ settings }, use) => {
+      if (!settings.baseUrl || !settings.keys) throw new Error('the suite was started without its global setup (playwright.config.ts); run it with `npx playwright test`');
+      await use({ baseUrl: settings.baseUrl, keys: settings.keys, customerIds: settings.customerIds, otherOrgCustomerId: settings.otherOrgCustomerId });
+    },
+    { scope: 'worker' },
+  ],
+  memory: [async ({}, use) => use(new RunMemory()), { scope: 'worker' }],
+  created: [async ({}, use) => use(readSession()), { scope: 'worker' }],
+
+  runScenario: async ({ settings, target, memory, created, request }, use, testInfo) => {
+    await use(async scenario => {
+      const check = scenario.checks[0];
+      await allure.feature(scenario.section);
+      await allure.story(check ? kChecks[check].clause : scenario.title);
+      await allure.severity(scenario.checks.some(id => kChecks[id].severity === 'blocker') ? 'blocker' : 'critical');
+
+      for (const need of scenario.needs ?? []) {
+        const missing = need === 'second' ? !target.keys.second : !target.keys.otherOrg || !target.otherOrgCustomerId;
+        base.skip(missing, `needs ${kNeedVariables[need]} (optional; see .env.example)`);
+      }
+      if (scenario.optIn === 'DYSPACH_THROTTLING') base.skip(!settings.throttling, 'opt-in: spends the organisation\'s whole rate-limit window; run with DYSPACH_THROTTLING=1');
+
+      const host = new PlaywrightHost(testInfo);
+      const ctx = new ScenarioContext({ target, memory, created, operations: keyedOperations(), timeoutMs: settings.requestTimeoutMs, playwright: request, host });
+      try {
+        await scenario.run(ctx);
+        await ctx.finish();
+      } finally {
+        testInfo.annotations.push({ type: 'requests', description: String(host.requests) });
+      }
+    });
+  },
+});
+
+/** A scenario's tags and its clause annotation, for `test(title, details(scenario), …)`. */
+export function details(scenario: Scenario) {
+  return {
+    tag: scenario.tags,
+    annotation: [{ type: 'clause', description: scenario.checks.map(id => kChecks[id].clause).join('; ') }],
+  };
+}
