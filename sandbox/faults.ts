@@ -15,12 +15,12 @@ export interface FaultSpec {
 
 export const kFaults = {
   // Authentication basics
-  acceptMissingKey: { imitates: 'a guard that lets requests without the header through as anonymous', caughtBy: ['missingKeyRejected', 'authenticationBeforeValidation', 'noGuardBypass'] },
-  missingKeyForbidden: { imitates: 'an API gateway that answers 403 Forbidden when the key header is absent', caughtBy: ['missingKeyRejected', 'rejectionsIndistinguishable', 'authenticationBeforeValidation', 'bodyMatchesSchema'] },
+  acceptMissingKey: { imitates: 'a guard that lets requests without the header through as anonymous', caughtBy: ['missingKeyRejected', 'authenticationBeforeValidation', 'noGuardBypass', 'keyOnlyFromHeader'] },
+  missingKeyForbidden: { imitates: 'an API gateway that answers 403 Forbidden when the key header is absent', caughtBy: ['missingKeyRejected', 'rejectionsIndistinguishable', 'authenticationBeforeValidation', 'bodyMatchesSchema', 'keyOnlyFromHeader'] },
   acceptEmptyKey: { imitates: 'a lookup that treats an empty key as the default organisation', caughtBy: ['emptyKeyRejected', 'hostileValueRejected'] },
   acceptPortalPrefix: { imitates: 'a lookup by "prefix OR hash", so the 16-character portal prefix passes', caughtBy: ['prefixKeyRejected'] },
   acceptRevokedKey: { imitates: 'revocation recorded but never consulted', caughtBy: ['revokedKeyRejected'] },
-  rejectActiveKeyOnFetch: { imitates: 'the fetch route guarded by a different (stricter) key check than the create route', caughtBy: ['activeKeyAccepted', 'fetchedQuoteMatches', 'rateLimitRemainingFalls'] },
+  rejectActiveKeyOnFetch: { imitates: 'the fetch route guarded by a different (stricter) key check than the create route', caughtBy: ['activeKeyAccepted', 'everyActiveKeyAccepted', 'headerNameCaseInsensitive', 'fetchedQuoteMatches', 'rateLimitRemainingFalls'] },
   fetchReturnsOtherQuote: { imitates: 'the fetch handler reading the wrong id (always the organisation\'s first quote)', caughtBy: ['activeKeyAccepted', 'fetchedQuoteMatches'] },
   wrong401Body: { imitates: 'a framework default 401 body ({"statusCode":401,"message":"Unauthorized"})', caughtBy: ['bodyMatchesSchema'] },
   plainText401: { imitates: 'a proxy answering 401 with a plain-text body', caughtBy: ['jsonContentType'] },
@@ -53,7 +53,7 @@ export const kFaults = {
   revokedKeyExplained: { imitates: 'a helpful 401 that says "API key revoked" for revoked keys', caughtBy: ['rejectionsIndistinguishable', 'bodyMatchesSchema'] },
   revokedKeyForbidden: { imitates: 'a 403 for revoked keys and a 401 for unknown ones', caughtBy: ['revokedKeyRejected', 'rejectionsIndistinguishable', 'bodyMatchesSchema'] },
   echoKeyInBody: { imitates: 'a 401 that quotes the presented key back in its body', caughtBy: ['rejectionEchoesNothing', 'rejectionsIndistinguishable'] },
-  echoKeyInHeader: { imitates: 'a debug header on 401 carrying the presented key', caughtBy: ['rejectionEchoesNothing'] },
+  echoKeyInHeader: { imitates: 'a debug header on 401 carrying the presented key', caughtBy: ['rejectionEchoesNothing', 'rejectionsIndistinguishable'] },
 
   // Order and coverage of the guard
   validateBeforeAuth: { imitates: 'body validation (a pipe or schema plugin) running before the key guard', caughtBy: ['authenticationBeforeValidation'] },

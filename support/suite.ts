@@ -114,7 +114,7 @@ export class ScenarioContext {
   }
 
   /** The operation's documented example request, with `key` sent as `x-api-key` (or no key when undefined). */
-  probe(op: Operation, label: string, key: { role: string; value: string | undefined }, extra: Partial<Probe> = {}): Probe {
+  probe(op: Operation, label: string, key: NonNullable<Probe['key']>, extra: Partial<Probe> = {}): Probe {
     const body = bodyFor(op, this.target);
     return {
       operation: op.operationId,

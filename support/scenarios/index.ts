@@ -1,5 +1,6 @@
 import { keyedOperations, type Operation } from '../openapi';
 import type { Scenario } from '../suite';
+import { attackScenarios } from './attacks';
 import { authenticationScenarios } from './authentication';
 
 /**
@@ -7,5 +8,5 @@ import { authenticationScenarios } from './authentication';
  * recorded (one request, many checks), so the order matters for the request count, not for verdicts.
  */
 export function allScenarios(ops: Operation[] = keyedOperations()): Scenario[] {
-  return [...authenticationScenarios(ops)];
+  return [...authenticationScenarios(ops), ...attackScenarios(ops)];
 }

@@ -1,0 +1,424 @@
+
+import { received, type Violation } from '../checks';
+import type { Exchange, Probe } from '../exchange';
+import type { Operation } from '../openapi';
+import { keyPrefix } from '../redact';
+import type { Scenario, ScenarioContext } from '../suite';
+import { derived, expectRejected, expectServed, neverIssuedKey, opName, rejectionScenario, rotate } from './helpers';
+
+const kSection = 'Authentication under attack';
+
+/** Flips the letter case of the key's secret part, keeping its `dzk_live_` environment prefix. */
+function flipCase(key: string): string {
+  const match = /^(dzk_[a-z]+_)(.*)$/s.exec(key);
+  const [head, body] = match ? [match[1], match[2]] : ['', key];
+  return head + [...body].map(ch => (ch === ch.toLowerCase() ? ch.toUpperCase() : ch.toLowerCase())).join('');
+}
+
+/** A character of the key's alphabet that differs from `ch`. */
+function other(ch: string): string {
+  return ch === 'A' ? 'B' : 'A';
+}
+
+interface NearMiss {
+  slug: string;
+  title: string;
+  make(active: string): string | undefined;
+}
+
+/** Near misses of the active key, each the input a real comparison bug accepts. */
+const kNearMisses: NearMiss[] = [
+  { slug: 'truncated', title: 'the active key with its last character cut', make: key => key.slice(0, -1) },
+  { slug: 'extended', title: 'the active key with one character appended', make: key => `${key}A` },
+  { slug: 'last-replaced', title: 'the active key with its last character replaced', make: key => key.slice(0, -1) + other(key.slice(-1)) },
+  {
+    slug: 'middle-replaced',
+    title: 'the active key with a middle character replaced',
+    make: key => {
+      const middle = Math.floor((16 + key.length) / 2);
+      return key.slice(0, middle) + other(key[middle]) + key.slice(middle + 1);
+    },
+  },
+  { slug: 'case-flipped', title: 'the active key with its letters\' case flipped', make: key => (flipCase(key) === key ? undefined : flipCase(key)) },
+  {
+    slug: 'other-environment',
+    title: 'the active key\'s secret under another environment\'s prefix (dzk_test_)',
+    make: key => (key.startsWith('dzk_live_') ? `dzk_test_${key.slice(9)}` : /^dzk_[a-z]+_/.test(key) ? key.replace(/^dzk_[a-z]+_/, 'dzk_live_') : undefined),
+  },
+  { slug: 'never-issued', title: 'a well-formed key that was never issued', make: () => neverIssuedKey() },
+];
+
+interface Hostile {
+  slug: string;
+  title: string;
+  value: string;
+  /** Statuses HTTP itself allows for this value besides 401. */
+  alsoLegal?: number[];
+}
+
+const kHostileValues: Hostile[] = [
+  // RFC 9110 §15.5.20 (via RFC 6585): a server may refuse an oversized header field with 431.
+  { slug: 'long', title: 'a 4 KB key', value: `dzk_live_${'A'.repeat(4096)}`, alsoLegal: [431] },
+  { slug: 'sql', title: 'the SQL-shaped value \' OR \'1\'=\'1', value: '\' OR \'1\'=\'1' },
+  { slug: 'percent', title: 'the wildcard value %', value: '%' },
+  { slug: 'star', title: 'the wildcard value *', value: '*' },
+  { slug: 'prefix-wildcard', title: 'the wildcard value dzk_live_%', value: 'dzk_live_%' },
+  // RFC 9110 §5.5: surrounding whitespace is not part of a field value, so this is an empty key.
+  { slug: 'spaces', title: 'a value of only spaces', value: '    ' },
+];
+
+function fetchLike(ops: Operation[]): Operation[] {
+  const gets = ops.filter(op => op.method === 'get');
+  return gets.length ? gets : ops;
+}
+
+/** Exchanges this run already holds for a rejected key kind; the uniformity checks compare them. */
+const kRejectionKinds: { kind: string; match: (ex: Exchange) => boolean }[] = [
+  { kind: 'no key', match: ex => ex.keyRole === 'no key' && ex.label === 'no key' },
+  { kind: 'empty key', match: ex => ex.keyRole === 'empty key' },
+  { kind: 'portal prefix', match: ex => ex.keyRole.startsWith('portal prefix') },
+  { kind: 'revoked key', match: ex => ex.keyRole === 'revoked key' && ex.label === 'revoked key' },
+  { kind: 'never-issued key', match: ex => ex.keyRole === 'never-issued key' },
+];
+
+function documentedFields(ex: Exchange): string {
+  const body = ex.json as { message?: unknown } | undefined;
+  return JSON.stringify({ status: ex.status, type: (ex.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase(), message: body?.message });
+}
+
+/**
+ * Features beyond the documented fields that could tell kinds apart: undocumented body fields and
+ * header names. A feature that varies within one kind (a request id, a date) is noise; one that is
+ * constant within each kind but differs between kinds is an oracle.
+ */
+function oracleFeatures(byKind: Map<string, Exchange[]>): string[] {
+  const ignoredHeaders = new Set(['date', 'content-length', 'connection', 'keep-alive', 'ratelimit-remaining', 'ratelimit-reset', 'x-request-id', 'etag']);
+  const features = (ex: Exchange): Map<string, string> => {
+    const out = new Map<string, string>();
+    if (ex.json && typeof ex.json === 'object' && !Array.isArray(ex.json))
+      for (const [field, value] of Object.entries(ex.json as Record<string, unknown>)) if (field !== 'message') out.set(`body field "${field}"`, JSON.stringify(value));
+    for (const name of Object.keys(ex.headers)) if (!ignoredHeaders.has(name)) out.set(`header ${name}`, ex.headers[name]);
+    return out;
+  };
+  const all = new Set<string>();
+  for (const list of byKind.values()) for (const ex of list) for (const name of features(ex).keys()) all.add(name);
+
+  const oracles: string[] = [];
+  for (const feature of all) {
+    const perKind = [...byKind.entries()].map(([kind, list]) => ({ kind, values: list.map(ex => features(ex).get(feature) ?? '(absent)') }));
+    const noisy = perKind.some(({ values }) => new Set(values).size > 1);
+    const representative = new Set(perKind.map(({ values }) => values[0]));
+    const comparable = perKind.some(({ values }) => values.length > 1);
+    if (!noisy && comparable && representative.size > 1) oracles.push(`${feature} differs: ${perKind.map(({ kind, values }) => `${kind} → ${values[0].slice(0, 40)}`).join(', ')}`);
+  }
+  return oracles;
+}
+
+/** Windows of `value` long enough to identify it, skipping the public `dzk_live_` environment prefix. */
+function identifyingParts(value: string, width = 10): string[] {
+  const start = /^dzk_[a-z]+_/i.exec(value)?.[0].length ?? 0;
+  const parts: string[] = [];
+  for (let i = start; i + width <= value.length; i += 1) parts.push(value.slice(i, i + width));
+  return parts;
+}
+
+/**
+ * Authentication against the bug classes real servers, gateways and frameworks have shipped: near
+ * misses of a real key, the key in the wrong place, hostile values, header-name case, one answer for
+ * every rejection, the guard's order and coverage, and several keys per organisation. Variants that
+ * exercise the key comparison are sent once each, spread over the keyed operations, to spare quota.
+ */
+export function attackScenarios(ops: Operation[]): Scenario[] {
+  const scenarios: Scenario[] = [];
+  const sentValues = new Map<number, string>();
+
+  for (const [miss, op] of rotate(kNearMisses, ops)) {
+    scenarios.push(
+      rejectionScenario({
+        id: `attack.near-miss.${miss.slug}`,
+        section: kSection,
+        title: `${opName(op)}: ${miss.title} is answered 401`,
+        tags: ['@auth', '@attack'],
+        check: 'nearMissRejected',
+        async send(ctx) {
+          const value = miss.make(ctx.target.keys.active);
+          if (value === undefined) return ctx.host.skip(`the active key has no form for this variant (${miss.slug})`);
+          const role = miss.slug === 'never-issued' ? 'never-issued key' : `near miss: ${miss.title}`;
+          const ex = await ctx.send(ctx.probe(op, role, { role, value: derived(value, role) }));
+          sentValues.set(ex.seq, value);
+          return [ex];
+        },
+      }),
+    );
+  }
+
+  const revokedOp = fetchLike(ops)[0];
+  scenarios.push(
+    rejectionScenario({
+      id: 'attack.revoked-fresh-connections',
+      section: kSection,
+      title: `${opName(revokedOp)}: the revoked key is answered 401 on each of two fresh connections — every replica has revoked it`,
+      tags: ['@auth', '@attack'],
+      check: 'revokedKeyRejected',
+      hint: 'A revoked key accepted on some connections only points at a replica or cache that has not seen the revocation.',
+      async send(ctx) {
+        const out: Exchange[] = [];
+        for (const n of [1, 2])
+          out.push(await ctx.send(ctx.probe(revokedOp, `revoked key, fresh connection ${n}`, { role: 'revoked key', value: ctx.target.keys.revoked }, { transport: 'raw' })));
+        return out;
+      },
+    }),
+  );
+
+  const placements: { slug: string; title: string; probe: (ctx: ScenarioContext, op: Operation) => Probe }[] = [
+    {
+      slug: 'bearer',
+      title: 'the active key only in Authorization: Bearer (no x-api-key) is answered 401',
+      probe: (ctx, op) => ({ ...ctx.probe(op, 'active key in Authorization: Bearer only', { role: 'no key', value: undefined }), headers: [['Authorization', `Bearer ${ctx.target.keys.active}`]] }),
+    },
+    {
+      slug: 'query',
+      title: 'the active key only in the query string (x-api-key, api_key, apiKey) is answered 401',
+      probe: (ctx, op) => ({
+        ...ctx.probe(op, 'active key in the query string only', { role: 'no key', value: undefined }, { transport: 'raw' }),
+        secretQuery: ['x-api-key', 'api_key', 'apiKey'].map(name => ({ name, value: ctx.target.keys.active, role: 'active key' })),
+      }),
+    },
+    {
+      slug: 'cookie',
+      title: 'the active key only in a cookie is answered 401',
+      probe: (ctx, op) => ({
+        ...ctx.probe(op, 'active key in a cookie only', { role: 'no key', value: undefined }, { transport: 'raw' }),
+        headers: [['Cookie', ['x-api-key', 'api_key', 'apiKey'].map(name => `${name}=${encodeURIComponent(ctx.target.keys.active)}`).join('; ')]],
+      }),
+    },
+  ];
+  for (const [placement, op] of rotate(placements, ops)) {
+    scenarios.push(
+      rejectionScenario({
+        id: `attack.key-placement.${placement.slug}`,
+        section: kSection,
+        title: `${opName(op)}: ${placement.title} — the key is read from x-api-key alone`,
+        tags: ['@auth', '@attack'],
+        check: 'keyOnlyFromHeader',
+        hint: 'A key taken from a URL ends up in access logs and browser history; only x-api-key may carry it.',
+        send: async ctx => [await ctx.send(placement.probe(ctx, op))],
+      }),
+    );
+  }
+
+  for (const [hostile, op] of rotate(kHostileValues, ops)) {
+    scenarios.push({
+      id: `attack.hostile.${hostile.slug}`,
+      section: kSection,
+      title: `${opName(op)}: ${hostile.title} in x-api-key is answered 401, never 2xx or 5xx`,
+      tags: ['@auth', '@attack'],
+      checks: ['hostileValueRejected'],
+      async run(ctx) {
+        const role = `hostile value: ${hostile.title}`;
+        const ex = await ctx.send(ctx.probe(op, role, { role, value: hostile.value }, { transport: 'raw' }));
+        sentValues.set(ex.seq, hostile.value);
+        await ctx.verify('hostileValueRejected', expectRejected(ex, hostile.alsoLegal));
+      },
+    });
+  }
+
+  for (const [header, op] of rotate(['X-API-KEY', 'X-Api-Key'], [...fetchLike(ops), ...ops.filter(o => !fetchLike(ops).includes(o))])) {
+    scenarios.push({
+      id: `attack.header-case.${header}`,
+      section: kSection,
+      title: `${opName(op)}: the active key under the header name ${header} is served 2xx — header names are case-insensitive`,
+      tags: ['@auth', '@attack'],
+      checks: ['headerNameCaseInsensitive'],
+      async run(ctx) {
+        const ex = await ctx.send(ctx.probe(op, `active key as ${header}`, { role: 'active key', value: ctx.target.keys.active, header }, { transport: 'raw' }));
+        await ctx.verify('headerNameCaseInsensitive', expectServed(ex, 'RFC 9110 §5.1: field names are case-insensitive; a server must not care how the client spells x-api-key.'));
+      },
+    });
+  }
+
+  const duplicateOp = fetchLike(ops)[0];
+  scenarios.push({
+    id: 'attack.repeated-header',
+    section: kSection,
+    title: `${opName(duplicateOp)}: x-api-key sent twice (revoked key, then active key) is not served`,
+    tags: ['@auth', '@attack'],
+    checks: ['duplicateKeyHeaderRejected'],
+    async run(ctx) {
+      const ex = await ctx.send(
+        ctx.probe(duplicateOp, 'x-api-key twice: revoked key, then active key', {
+          role: 'revoked key',
+          value: ctx.target.keys.revoked,
+          repeat: [{ role: 'active key', value: ctx.target.keys.active }],
+        }, { transport: 'raw' }),
+      );
+      // RFC 9110 §5.3: repeated lines combine into "revoked, active", which is no active key; 400 is also a fair answer.
+      const served = ex.status >= 200 && ex.status < 300;
+      await ctx.verify('duplicateKeyHeaderRejected', served ? [{ summary: `served (${ex.status}) although the combined x-api-key value is not an active key`, expected: '401 (or 400)', received: received(ex), exchange: ex }] : []);
+    },
+  });
+
+  for (const op of ops.filter(candidate => candidate.exampleBody !== undefined)) {
+    scenarios.push({
+      id: `attack.auth-before-validation.${op.operationId}`,
+      section: kSection,
+      title: `${opName(op)}: no key and an invalid body is answered 401, not 400 — authentication comes first`,
+      tags: ['@auth', '@attack'],
+      checks: ['authenticationBeforeValidation'],
+      async run(ctx) {
+        const ex = await ctx.send({ ...ctx.probe(op, 'no key, invalid body', { role: 'no key', value: undefined }), body: { json: {} } });
+        await ctx.verify('authenticationBeforeValidation', expectRejected(ex, [], 'Validation messages describe the API to callers who have not proved who they are.'));
+      },
+    });
+  }
+
+  const variants: { slug: string; title: string; applies: (op: Operation) => boolean; probe: (ctx: ScenarioContext, op: Operation) => Probe }[] = [
+    { slug: 'trailing-slash', title: 'its path with a trailing slash', applies: () => true, probe: (ctx, op) => { const p = ctx.probe(op, 'no key, trailing slash', { role: 'no key', value: undefined }); return { ...p, operation: undefined, path: `${p.path}/` }; } },
+    { slug: 'other-case', title: 'its path in other letter case', applies: () => true, probe: (ctx, op) => { const p = ctx.probe(op, 'no key, path in upper case', { role: 'no key', value: undefined }); return { ...p, operation: undefined, path: p.path.toUpperCase() }; } },
+  ];
+  for (const [variant, op] of rotate(variants, ops)) {
+    scenarios.push({
+      id: `attack.guard-bypass.${variant.slug}`,
+      section: kSection,
+      title: `${opName(op)}: ${variant.title}, without a key, is never served 2xx`,
+      tags: ['@auth', '@attack'],
+      checks: ['noGuardBypass'],
+      async run(ctx) {
+        const ex = await ctx.send(variant.probe(ctx, op));
+        const served = ex.status >= 200 && ex.status < 300;
+        await ctx.verify('noGuardBypass', served ? [{ summary: `served (${ex.status}) without a key`, expected: 'anything but 2xx (401, or 404 if the variant is not routed)', received: received(ex), exchange: ex }] : []);
+      },
+    });
+  }
+  for (const op of ops.filter(candidate => candidate.method === 'get')) {
+    scenarios.push({
+      id: `attack.guard-bypass.head.${op.operationId}`,
+      section: kSection,
+      title: `${opName(op)}: HEAD without a key is never served 2xx`,
+      tags: ['@auth', '@attack'],
+      checks: ['noGuardBypass'],
+      async run(ctx) {
+        const ex = await ctx.send({ ...ctx.probe(op, 'no key, HEAD', { role: 'no key', value: undefined }), method: 'HEAD', operation: undefined });
+        const served = ex.status >= 200 && ex.status < 300;
+        await ctx.verify('noGuardBypass', served ? [{ summary: `HEAD served (${ex.status}) without a key`, expected: 'anything but 2xx', received: `${ex.status} ${ex.statusText}`, exchange: ex }] : []);
+      },
+    });
+  }
+
+  const secondOp = fetchLike(ops)[0];
+  scenarios.push({
+    id: 'attack.second-key',
+    section: kSection,
+    title: `${opName(secondOp)}: another active key of the organisation is served too — revocation is per key`,
+    tags: ['@auth', '@attack'],
+    checks: ['everyActiveKeyAccepted'],
+    needs: ['second'],
+    async run(ctx) {
+      const second = ctx.target.keys.second!;
+      const ex = await ctx.send(ctx.probe(secondOp, 'second active key', { role: 'second active key', value: second }));
+      await ctx.verify('everyActiveKeyAccepted', expectServed(ex, `Check that DYSPACH_SECOND_API_KEY (${keyPrefix(second)}…) is active and belongs to the same organisation.`));
+    },
+  });
+
+  scenarios.push({
+    id: 'attack.path-variant-observation',
+    section: kSection,
+    title: `${opName(secondOp)}: with the active key, a trailing-slash path may be served or not (not stated — observed only)`,
+    tags: ['@auth', '@observation'],
+    checks: [],
+    async run(ctx) {
+      const probe = ctx.probe(secondOp, 'active key, trailing slash', { role: 'active key', value: ctx.target.keys.active });
+      const ex = await ctx.send({ ...probe, operation: undefined, path: `${probe.path}/` });
+      ctx.observe(`${probe.method} ${probe.path}/ with the active key answered ${ex.status} (the contract allows 200 or 404)`);
+    },
+  });
+
+  scenarios.push({
+    id: 'attack.one-answer',
+    section: kSection,
+    title: 'every rejection — missing, empty, prefix, revoked and unknown key — gets the same 401 and body, echoing nothing that was sent',
+    tags: ['@auth', '@attack'],
+    checks: ['rejectionsIndistinguishable', 'rejectionEchoesNothing'],
+    async run(ctx) {
+      const byKind = new Map<string, Exchange[]>();
+      // An accepted key is not a rejection: its own check reports it, so it is left out here.
+      const rejectedAs = (match: (ex: Exchange) => boolean) => (ex: Exchange) => match(ex) && (ex.status < 200 || ex.status >= 300);
+      const probed = new Set<string>();
+      for (const { kind, match } of kRejectionKinds) {
+        if (ctx.memory.find(match).length > 0) probed.add(kind);
+        byKind.set(kind, ctx.memory.find(rejectedAs(match)));
+      }
+
+      // Run on its own (e.g. with --grep), the scenario sends what it cannot reuse.
+      const op = ops[0];
+      const fallback: Record<string, () => Probe> = {
+        'no key': () => ctx.probe(op, 'no key', { role: 'no key', value: undefined }),
+        'empty key': () => ctx.probe(op, 'empty key', { role: 'empty key', value: '' }),
+        'portal prefix': () => ctx.probe(op, 'portal prefix of the active key', { role: `portal prefix ${keyPrefix(ctx.target.keys.active)}`, value: keyPrefix(ctx.target.keys.active) }),
+        'revoked key': () => ctx.probe(op, 'revoked key', { role: 'revoked key', value: ctx.target.keys.revoked }),
+        'never-issued key': () => ctx.probe(op, 'never-issued key', { role: 'never-issued key', value: neverIssuedKey() }),
+      };
+      for (const [kind, list] of byKind) {
+        if (probed.has(kind)) continue;
+        const ex = await ctx.send(fallback[kind]());
+        if (ex.status < 200 || ex.status >= 300) list.push(ex);
+      }
+      for (const [kind, list] of byKind) if (list.length === 0) byKind.delete(kind);
+
+      const reference = byKind.get('never-issued key')?.[0] ?? [...byKind.values()][0]?.[0];
+      if (!reference) return ctx.host.skip('every key kind was accepted, so there is no rejection to compare (see the failures of the other checks)');
+      const problems: Violation[] = [];
+      for (const [kind, list] of byKind) {
+        for (const ex of list) {
+          if (documentedFields(ex) !== documentedFields(reference))
+            problems.push({
+              summary: `${kind} answered differently from an unknown key`,
+              expected: `as for the unknown key: ${reference.status}, body ${reference.text.slice(0, 80)}`,
+              received: received(ex),
+              exchange: ex,
+              hint: 'A server that tells revoked or prefix keys from unknown ones tells a key hunter which guesses were once real.',
+            });
+        }
+      }
+      for (const oracle of oracleFeatures(byKind)) problems.push({ summary: oracle, hint: 'Only fields that vary per request (ids, dates) may differ between rejections.' });
+      await ctx.verify('rejectionsIndistinguishable', problems);
+
+      const echoes: Violation[] = [];
+      const rejected = ctx.memory.find(ex => ex.status === 401);
+      for (const ex of rejected) {
+        const sent = sentValues.get(ex.seq) ?? presentedValue(ctx, ex);
+        if (!sent) continue;
+        const where = [ex.text, ...Object.entries(ex.headers).map(([name, value]) => `${name}: ${value}`)].join('\n');
+        if (identifyingParts(sent).some(part => where.includes(part)))
+          echoes.push({ summary: `the 401 to "${ex.label}" repeats part of the value that was sent`, received: 'a body or header containing a part of the presented key (not shown)', exchange: ex });
+      }
+      await ctx.verify('rejectionEchoesNothing', echoes);
+
+      const sample = reference;
+      const header = (name: string) => (sample.headers[name] === undefined ? 'no' : 'a');
+      ctx.observe(`401 carries ${header('www-authenticate')} WWW-Authenticate header and ${header('ratelimit-limit')} RateLimit-Limit header (not stated: both are legal)`);
+      observeTiming(ctx, byKind);
+    },
+  });
+
+  return scenarios;
+}
+
+/** The value a recorded rejection presented, when it was one of the configured keys or their prefix. */
+function presentedValue(ctx: ScenarioContext, ex: Exchange): string | undefined {
+  if (ex.keyRole === 'revoked key') return ctx.target.keys.revoked;
+  if (ex.keyRole.startsWith('portal prefix')) return undefined;
+  return undefined;
+}
+
+/** 401 latency of wrong keys sharing a long prefix with the active key against ones sharing none. */
+function observeTiming(ctx: ScenarioContext, byKind: Map<string, Exchange[]>): void {
+  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+  const close = ctx.memory.find(ex => ex.status === 401 && ex.keyRole.startsWith('near miss')).map(ex => ex.durationMs);
+  const far = [...(byKind.get('never-issued key') ?? []), ...ctx.memory.find(ex => ex.status === 401 && ex.keyRole.startsWith('hostile value'))].map(ex => ex.durationMs);
+  if (close.length === 0 || far.length === 0) return;
+  ctx.observe(
+    `401 latency: median ${median(close).toFixed(1)} ms for ${close.length} near miss(es) of the active key, ${median(far).toFixed(1)} ms for ${far.length} value(s) sharing no prefix with it (timing over a network is noisy: an observation, not a verdict)`,
+  );
+}
+
