@@ -12,6 +12,11 @@ export default defineConfig({
   forbidOnly: !!process.env.CI,
   retries: 0,
   timeout: 60_000,
-  reporter: [['list'], ['./support/reporters/self-test-table.ts']],
+  // The leak check looks for the seeded keys of the self-test's sandboxes in everything this run wrote.
+  reporter: [
+    ['list'],
+    ['./support/reporters/self-test-table.ts'],
+    ['./support/reporters/leak-check.ts', { dirs: ['reports/self'] }],
+  ],
   use: { trace: 'off' },
 });

@@ -59,13 +59,14 @@ export function createSandbox(options: SandboxOptions = {}) {
   // the key in another form get that form, and only they.
   const store = new KeyStore();
   const legacyPlaintext = new Map<string, StoredKey>();
+  const keepsPlaintext = (['likePatternKey', 'acceptTruncatedKey', 'acceptExtendedKey', 'ignoreLastCharacter', 'caseInsensitiveKey', 'ignoreEnvironmentPrefix'] as const).some(has);
   const issued: Record<string, string> = {};
   for (const org of kOrganisations) {
     for (const key of org.keys) {
       const value = issueKey(`${org.id}/${key.name}`, options.keySeed);
       issued[`${org.id}/${key.name}`] = value;
       const stored = store.add(org.id, key.name, value, key.revoked);
-      legacyPlaintext.set(value, stored);
+      if (keepsPlaintext) legacyPlaintext.set(value, stored);
     }
   }
   const orgOf = (id: string) => kOrganisations.find(org => org.id === id)!;
@@ -245,30 +246,36 @@ export function createSandbox(options: SandboxOptions = {}) {
     const key = c.get('key');
     if (!key) return next();
     const now = Date.now();
-    let window = windows.get(key.orgId);
-    if (!window || now - window.startedAt >= windowMs) {
+    const windowKey = has('rateLimitPerKey') ? `${key.orgId}/${key.name}` : key.orgId;
+    let window = windows.get(windowKey);
+    const stuck = has('throttleNeverLifts') && window !== undefined && window.count > limit;
+    if (!window || (now - window.startedAt >= windowMs && !stuck)) {
       window = { startedAt: now, count: 0 };
-      windows.set(key.orgId, window);
+      windows.set(windowKey, window);
     }
     window.count++;
     const resetSeconds = Math.max(0, Math.ceil((window.startedAt + windowMs - now) / 1000));
-    const remaining = Math.max(0, limit - window.count);
+    const remaining = has('remainingNeverFalls') ? limit : Math.max(0, limit - window.count);
+    const sendState = (left: number) => {
+      if (has('noRateLimitHeaders')) return;
+      c.res.headers.set('RateLimit-Limit', String(limit));
+      c.res.headers.set('RateLimit-Remaining', String(left));
+      c.res.headers.set('RateLimit-Reset', String(resetSeconds));
+    };
     if (window.count > limit) {
-      c.header('Retry-After', String(resetSeconds));
-      c.header('RateLimit-Limit', String(limit));
-      c.header('RateLimit-Remaining', '0');
-      c.header('RateLimit-Reset', String(resetSeconds));
-      return c.json(extra({ message: 'Rate limit exceeded', limit, retryAfterSeconds: resetSeconds }), 429);
+      c.res = c.json(extra({ message: 'Rate limit exceeded', limit: has('throttleBodyWrongLimit') ? 60 : limit, retryAfterSeconds: resetSeconds }), 429);
+      if (!has('throttleWithoutRetryAfter')) c.res.headers.set('Retry-After', String(resetSeconds));
+      sendState(0);
+      return c.res;
     }
     await next();
-    c.res.headers.set('RateLimit-Limit', String(limit));
-    c.res.headers.set('RateLimit-Remaining', String(remaining));
-    c.res.headers.set('RateLimit-Reset', String(resetSeconds));
+    sendState(remaining);
   });
 
   // --- Generate quotes ---------------------------------------------------------------------------
 
-  const badRequest = (c: Context<Env>, messages: string[]) => c.json(extra({ statusCode: 400, message: messages, error: 'Bad Request' }), 400);
+  const badRequest = (c: Context<Env>, messages: string[]) =>
+    c.json(extra({ statusCode: 400, message: has('validationMessageString') ? messages.join('; ') : messages, error: 'Bad Request' }), 400);
 
   const readJson = async (c: Context<Env>): Promise<{ ok: true; value: unknown } | { ok: false }> => {
     const text = await c.req.text();
@@ -282,8 +289,11 @@ export function createSandbox(options: SandboxOptions = {}) {
   /** The 400 for an invalid body, or undefined when the body is valid. */
   const validationErrors = async (c: Context<Env>): Promise<Response | undefined> => {
     const parsed = await readJson(c);
-    if (!parsed.ok) return badRequest(c, ['body must be valid JSON']);
-    const problems = checkSchema('QuoteRequest', parsed.value);
+    if (!parsed.ok) return has('nonJsonBody500') ? c.json({ statusCode: 500, message: 'Internal server error' }, 500) : badRequest(c, ['body must be valid JSON']);
+    const problems = checkSchema('QuoteRequest', parsed.value).filter(
+      problem =>
+        !(has('maxCustomersUnchecked') && /maxItems/.test(problem.schemaPath)) && !(has('emptyItemsAccepted') && /items\/minItems/.test(problem.schemaPath)),
+    );
     if (problems.length > 0) {
       return badRequest(
         c,
@@ -298,7 +308,7 @@ export function createSandbox(options: SandboxOptions = {}) {
     }
     const body = parsed.value as { origin: LocationRequest; destination: LocationRequest };
     const unresolved = (['origin', 'destination'] as const).filter(side => !enrich(body[side]));
-    if (unresolved.length > 0) return badRequest(c, unresolved.map(side => `${side}.postalCode ${body[side].postalCode} could not be resolved`));
+    if (unresolved.length > 0 && !has('unresolvablePostcodeAccepted')) return badRequest(c, unresolved.map(side => `${side}.postalCode ${body[side].postalCode} could not be resolved`));
     return undefined;
   };
 
@@ -311,18 +321,26 @@ export function createSandbox(options: SandboxOptions = {}) {
     const org = key ? orgOf(key.orgId) : (kOrganisations.find(o => body.general.customerIds.every(id => id in o.customers)) ?? kOrganisations[0]);
 
     // Contract, Errors: one foreign customer rejects the whole request, no partial results.
-    if (body.general.customerIds.some(id => !(id in org.customers)))
+    if (!has('partialResultsForForeignCustomer') && body.general.customerIds.some(id => !(id in org.customers)))
       return c.json(extra({ statusCode: 403, message: 'One or more customers do not belong to this organisation', error: 'Forbidden' }), 403);
+    const priceFor = body.general.customerIds.filter(id => id in org.customers).slice(0, has('oneResultForManyCustomers') ? 1 : undefined);
 
-    const origin = enrich(body.origin)!;
-    const destination = enrich(body.destination)!;
-    const goods = goodsFor(body.items);
+    const blank = (location: LocationRequest) => ({ postalCode: location.postalCode, suburb: '', city: '', state: '', stateName: '', countryCode: location.countryCode ?? 'AU' });
+    const origin = enrich(body.origin) ?? blank(body.origin);
+    const destination = enrich(body.destination) ?? blank(body.destination);
+    const goods = goodsFor(body.items).map((line, index) => ({
+      ...line,
+      ...(has('goodsInMetres') ? { length: body.items[index].length, width: body.items[index].width, height: body.items[index].height } : {}),
+      ...(has('chargeableWeightIgnoresQuantity') ? { chargeableWeight: line.chargeableWeight / line.quantity } : {}),
+    }));
     const chargeable = goods.reduce((sum, line) => sum + line.chargeableWeight, 0);
     const international = origin.countryCode !== destination.countryCode;
-    const results = body.general.customerIds.map(customerId => {
-      const cards = cardsFor(org.customers[customerId], international).filter(card => matchesFilters(card, body.filters));
+    const filters = has('serviceFilterIgnored') ? { ...body.filters, serviceIds: undefined } : body.filters;
+    const results = priceFor.map(customerId => {
+      const cards = cardsFor(org.customers[customerId], international).filter(card => matchesFilters(card, filters, has('filtersCombineWithOr') ? 'or' : 'and'));
       const priced = cards.map(card => {
         const quote = priceCard(card, chargeable);
+        if (has('totalBelowAmount')) return { ...quote, totalAmount: Math.round((quote.totalAmount - quote.amount) * 100) / 100 };
         if (has('invalidQuoteAmounts')) return { ...quote, amount: quote.amount.toFixed(2), totalAmount: quote.totalAmount.toFixed(2) };
         return alternative ? { ...quote, currency: 'AUD' } : quote;
       });
@@ -333,6 +351,8 @@ export function createSandbox(options: SandboxOptions = {}) {
         quotes: priced,
       };
     });
+    if (has('noMatchIsAnError') && results.every(result => result.quotes.length === 0))
+      return c.json(extra({ statusCode: 404, message: 'No quotes found', error: 'Not Found' }), 404);
     const response = { origin, destination, goods, results };
     for (const result of results)
       quotes.set(result.quoteId, { orgId: org.id, createdAt: Date.now(), body: response, result });
@@ -347,11 +367,20 @@ export function createSandbox(options: SandboxOptions = {}) {
     let stored = quotes.get(c.req.param('quoteId'));
     if (has('fetchReturnsOtherQuote') && key)
       stored = [...quotes.values()].filter(q => q.orgId === key.orgId && q.result.quoteId !== c.req.param('quoteId')).pop() ?? stored;
+    if (!stored && has('unknownQuote500')) return c.json({ statusCode: 500, message: 'Internal server error' }, 500);
+    const foreign = stored !== undefined && key !== undefined && stored.orgId !== key.orgId;
+    if (foreign && has('foreignQuoteForbidden')) return c.json(extra({ statusCode: 403, message: 'Forbidden resource', error: 'Forbidden' }), 403);
     // Contract: another organisation's quote is answered exactly like an unknown one.
-    if (!stored || (key && stored.orgId !== key.orgId))
+    if (!stored || (foreign && !has('foreignQuoteVisible')))
       return c.json(extra({ statusCode: 404, message: 'Quote not found', error: 'Not Found' }), 404);
     const { origin, destination, goods } = stored.body;
-    return c.json(extra({ origin, destination, goods, results: [stored.result] }), 200);
+    let result: object = stored.result;
+    if (has('fetchedQuoteRepriced')) {
+      const { quotes: priced } = stored.result as unknown as { quotes: { amount: number; totalAmount: number }[] };
+      const up = (value: number) => Math.round(value * 105) / 100;
+      result = { ...stored.result, quotes: priced.map(quote => ({ ...quote, rateId: crypto.randomUUID(), amount: up(quote.amount), totalAmount: up(quote.totalAmount) })) };
+    }
+    return c.json(extra({ origin, destination, goods, results: [result] }), 200);
   });
 
   app.notFound(c => c.json({ statusCode: 404, message: `Cannot ${c.req.method} ${new URL(c.req.url).pathname}`, error: 'Not Found' }, 404));

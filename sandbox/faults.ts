@@ -20,8 +20,8 @@ export const kFaults = {
   acceptEmptyKey: { imitates: 'a lookup that treats an empty key as the default organisation', caughtBy: ['emptyKeyRejected', 'hostileValueRejected'] },
   acceptPortalPrefix: { imitates: 'a lookup by "prefix OR hash", so the 16-character portal prefix passes', caughtBy: ['prefixKeyRejected'] },
   acceptRevokedKey: { imitates: 'revocation recorded but never consulted', caughtBy: ['revokedKeyRejected'] },
-  rejectActiveKeyOnFetch: { imitates: 'the fetch route guarded by a different (stricter) key check than the create route', caughtBy: ['activeKeyAccepted', 'everyActiveKeyAccepted', 'headerNameCaseInsensitive', 'fetchedQuoteMatches', 'rateLimitRemainingFalls'] },
-  fetchReturnsOtherQuote: { imitates: 'the fetch handler reading the wrong id (always the organisation\'s first quote)', caughtBy: ['activeKeyAccepted', 'fetchedQuoteMatches'] },
+  rejectActiveKeyOnFetch: { imitates: 'the fetch route guarded by a different (stricter) key check than the create route', caughtBy: ['activeKeyAccepted', 'everyActiveKeyAccepted', 'headerNameCaseInsensitive', 'fetchedQuoteMatches', 'rateLimitRemainingFalls', 'unknownQuoteNotFound'] },
+  fetchReturnsOtherQuote: { imitates: 'the fetch handler reading the wrong id: it answers with another quote of the organisation, even for an unknown id', caughtBy: ['activeKeyAccepted', 'fetchedQuoteMatches', 'unknownQuoteNotFound'] },
   wrong401Body: { imitates: 'a framework default 401 body ({"statusCode":401,"message":"Unauthorized"})', caughtBy: ['bodyMatchesSchema'] },
   plainText401: { imitates: 'a proxy answering 401 with a plain-text body', caughtBy: ['jsonContentType'] },
   invalidQuoteAmounts: { imitates: 'prices serialised as strings ("10.00") by a decimal library', caughtBy: ['bodyMatchesSchema', 'totalsConsistent'] },
@@ -56,11 +56,42 @@ export const kFaults = {
   echoKeyInHeader: { imitates: 'a debug header on 401 carrying the presented key', caughtBy: ['rejectionEchoesNothing', 'rejectionsIndistinguishable'] },
 
   // Order and coverage of the guard
-  validateBeforeAuth: { imitates: 'body validation (a pipe or schema plugin) running before the key guard', caughtBy: ['authenticationBeforeValidation'] },
+  validateBeforeAuth: { imitates: 'body validation (a pipe or schema plugin) running before the key guard (and before the rate limiter, so its 400s carry no RateLimit headers)', caughtBy: ['authenticationBeforeValidation', 'rateLimitHeadersPresent'] },
   trailingSlashBypass: { imitates: 'a guard registered for exact paths while the router also serves a trailing slash', caughtBy: ['noGuardBypass'] },
   pathCaseBypass: { imitates: 'a case-insensitive router behind a case-sensitive guard', caughtBy: ['noGuardBypass'] },
   headBypass: { imitates: 'a guard bound to GET only, while the framework answers HEAD from the GET handler', caughtBy: ['noGuardBypass'] },
   onlyFirstKeyPerOrg: { imitates: 'one key per organisation: later keys are stored but never matched', caughtBy: ['everyActiveKeyAccepted'] },
+
+  // Errors
+  maxCustomersUnchecked: { imitates: 'customerIds validated item by item but not for length, so 51 ids are priced', caughtBy: ['validationErrorDocumented'] },
+  emptyItemsAccepted: { imitates: 'items checked to be an array but not to be non-empty, so nothing is priced with 200', caughtBy: ['validationErrorDocumented'] },
+  unresolvablePostcodeAccepted: { imitates: 'a postcode lookup whose miss falls back to blank place names instead of a 400', caughtBy: ['validationErrorDocumented'] },
+  nonJsonBody500: { imitates: 'a JSON syntax error from the body parser escaping as 500 Internal Server Error', caughtBy: ['validationErrorDocumented'] },
+  validationMessageString: { imitates: 'validation messages joined into one string instead of the documented list', caughtBy: ['bodyMatchesSchema'] },
+  partialResultsForForeignCustomer: { imitates: 'customerIds silently narrowed to the caller\'s organisation: foreign ids dropped, the rest priced', caughtBy: ['foreignCustomerForbidden'] },
+  foreignQuoteVisible: { imitates: 'the fetch handler looking a quote up by id alone, whatever organisation asks', caughtBy: ['foreignQuoteHidden'] },
+  foreignQuoteForbidden: { imitates: 'an ownership check answering 403, which confirms that another organisation\'s quote id exists', caughtBy: ['foreignQuoteHidden'] },
+  unknownQuote500: { imitates: 'an unknown quote id dereferenced as null: 500 instead of 404', caughtBy: ['unknownQuoteNotFound'] },
+
+  // Generate and fetch quotes
+  oneResultForManyCustomers: { imitates: 'only the first customerIds entry priced', caughtBy: ['resultsPerCustomer'] },
+  goodsInMetres: { imitates: 'the goods echo copying the request\'s metres instead of converting them to centimetres', caughtBy: ['goodsEchoInCentimetres'] },
+  chargeableWeightIgnoresQuantity: { imitates: 'the chargeable weight of one piece reported for the whole goods line', caughtBy: ['chargeableWeightCoversActual'] },
+  totalBelowAmount: { imitates: 'totalAmount summing surcharges and GST but leaving out the freight amount', caughtBy: ['totalsConsistent'] },
+  fetchedQuoteRepriced: { imitates: 'a stored quote priced again on fetch, with new rate ids and today\'s prices', caughtBy: ['fetchedQuoteMatches'] },
+
+  // Filters
+  serviceFilterIgnored: { imitates: 'the serviceIds filter read under another name and so never applied', caughtBy: ['filterByService', 'emptyFilterResultIsSuccess'] },
+  filtersCombineWithOr: { imitates: 'filter dimensions combined with OR: a card matching any one of them is priced', caughtBy: ['filtersCombineWithAnd'] },
+  noMatchIsAnError: { imitates: 'an empty filtered result turned into 404 "No quotes found"', caughtBy: ['emptyFilterResultIsSuccess'] },
+
+  // Rate limits
+  noRateLimitHeaders: { imitates: 'a rate limiter that counts requests but sends no RateLimit-* headers', caughtBy: ['rateLimitHeadersPresent', 'rateLimitRemainingFalls', 'rateLimitSharedAcrossKeys'] },
+  remainingNeverFalls: { imitates: 'RateLimit-Remaining sent as the configured limit instead of what is left', caughtBy: ['rateLimitRemainingFalls', 'rateLimitSharedAcrossKeys'] },
+  rateLimitPerKey: { imitates: 'the window keyed by API key instead of organisation, so each key gets a window of its own', caughtBy: ['rateLimitSharedAcrossKeys'] },
+  throttleWithoutRetryAfter: { imitates: 'a 429 sent without the Retry-After header', caughtBy: ['throttledResponseDocumented', 'rateLimitHeadersPresent'], throttling: true },
+  throttleBodyWrongLimit: { imitates: 'a 429 body reporting the default limit (60) instead of the account\'s own', caughtBy: ['throttledResponseDocumented'], throttling: true },
+  throttleNeverLifts: { imitates: 'a window that is not renewed once exceeded, so a throttled organisation stays throttled', caughtBy: ['throttleLiftsAfterRetryAfter'], throttling: true },
 } as const satisfies Record<string, FaultSpec>;
 
 export type FaultName = keyof typeof kFaults;

@@ -95,7 +95,7 @@ function describeTransportFailure(code: TransportError['code'], where: string, t
     case 'refused':
       return `${where}: the connection to ${baseUrl} was refused. Is the deployment up, and is DYSPACH_BASE_URL's host and port right?`;
     case 'dns':
-      return `${where}: the host of ${baseUrl} does not resolve. Check DYSPACH_BASE_URL for a typo.`;
+      return `${where}: the host of ${baseUrl} does not resolve. Check DYSPACH_BASE_URL for a typo, and that this machine can reach a DNS server.`;
     case 'timeout':
       return `${where} got no answer within ${timeoutMs} ms. The target may be overloaded or unreachable; DYSPACH_REQUEST_TIMEOUT_MS sets the limit.`;
     case 'reset':
@@ -143,15 +143,24 @@ export function sendRaw(request: WireRequest, timeoutMs: number): Promise<RawRes
       reject(error);
       return;
     }
-    req.on('timeout', () => req.destroy(Object.assign(new Error('Timeout'), { code: 'ETIMEDOUT' })));
-    req.on('error', reject);
+    const fail = (error: Error) => {
+      clearTimeout(deadline);
+      req.destroy();
+      reject(error);
+    };
+    const timedOut = () => fail(Object.assign(new Error('Timeout'), { code: 'ETIMEDOUT' }));
+    // The socket's timeout measures silence only; the deadline also stops a server that trickles its answer.
+    const deadline = setTimeout(timedOut, timeoutMs);
+    req.on('timeout', timedOut);
+    req.on('error', fail);
     req.on('response', res => {
       const chunks: Buffer[] = [];
       res.on('data', chunk => chunks.push(chunk as Buffer));
-      res.on('error', reject);
-      res.on('end', () =>
-        resolve({ status: res.statusCode ?? 0, statusText: res.statusMessage ?? '', headers: lowerHeaders(res.headers), body: Buffer.concat(chunks) }),
-      );
+      res.on('error', fail);
+      res.on('end', () => {
+        clearTimeout(deadline);
+        resolve({ status: res.statusCode ?? 0, statusText: res.statusMessage ?? '', headers: lowerHeaders(res.headers), body: Buffer.concat(chunks) });
+      });
     });
     req.end(request.body);
   });

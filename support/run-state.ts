@@ -7,4 +7,6 @@ export const runState: {
   sandboxStats?: { received: number };
   preflightRequests: number;
   sandboxReceived?: number;
+  /** Set by the leak-check reporter: how many places in the run's reports hold a key. */
+  leakFindings?: number;
 } = ((globalThis as Record<string, unknown>).__dyspachRunState ??= { preflightRequests: 0 }) as never;

@@ -8,7 +8,8 @@ import { kDocumentId, loadDocument } from './openapi';
  * reference each other exactly as they do in the document; each is compiled once, on first use.
  */
 function createAjv(): Ajv2020 {
-  const ajv = new Ajv2020({ allErrors: true, strict: true, strictTypes: true, strictRequired: true });
+  // verbose: errors carry their parent schema, which `schemaPointers` maps back to its place in the document.
+  const ajv = new Ajv2020({ allErrors: true, strict: true, strictTypes: true, strictRequired: true, verbose: true });
   addFormats(ajv);
 
   // The OpenAPI document's own fields sit next to the schemas; ajv is told they are not schema keywords.
@@ -22,6 +23,14 @@ function createAjv(): Ajv2020 {
   return ajv;
 }
 
+/** Each schema object of the document → its JSON Pointer, so errors inside a `$ref` name the right schema. */
+const schemaPointers = new WeakMap<object, string>();
+function indexSchemas(node: unknown, pointer: string): void {
+  if (!node || typeof node !== 'object') return;
+  if (!Array.isArray(node)) schemaPointers.set(node, pointer);
+  for (const [key, child] of Object.entries(node)) indexSchemas(child, `${pointer}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`);
+}
+
 let ajv: Ajv2020 | undefined;
 const validators = new Map<string, ValidateFunction>();
 
@@ -29,7 +38,10 @@ const validators = new Map<string, ValidateFunction>();
 export function validatorFor(name: string): ValidateFunction {
   let validate = validators.get(name);
   if (!validate) {
-    ajv ??= createAjv();
+    if (!ajv) {
+      ajv = createAjv();
+      indexSchemas(loadDocument(), '#');
+    }
     validate = ajv.getSchema(`${kDocumentId}#/components/schemas/${name}`);
     if (!validate) throw new Error(`schema ${name} is not in the OpenAPI document's components`);
     validators.set(name, validate);
@@ -56,6 +68,12 @@ function describeLocation(instancePath: string): string {
   return out;
 }
 
+function schemaPathOf(schema: string, error: ErrorObject): string {
+  const parent = error.parentSchema && schemaPointers.get(error.parentSchema);
+  if (parent) return `${parent}/${error.keyword}`;
+  return `#/components/schemas/${schema}${error.schemaPath.replace(/^#/, '')}`;
+}
+
 function describeError(schema: string, error: ErrorObject): SchemaProblem {
   let message = error.message ?? error.keyword;
   if (error.keyword === 'const') message = `must be ${JSON.stringify((error.params as { allowedValue: unknown }).allowedValue)}`;
@@ -63,9 +81,7 @@ function describeError(schema: string, error: ErrorObject): SchemaProblem {
   return {
     where: describeLocation(error.instancePath),
     message,
-    schemaPath: error.schemaPath.includes('/components/schemas/')
-      ? error.schemaPath.replace(/^.*#\//, '#/')
-      : `#/components/schemas/${schema}${error.schemaPath.replace(/^#/, '')}`,
+    schemaPath: schemaPathOf(schema, error),
   };
 }
 

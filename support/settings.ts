@@ -33,6 +33,8 @@ export const kVariables: VariableSpec[] = [
   { name: 'DYSPACH_SANDBOX_RATE_LIMIT', description: 'local sandbox only: requests per window (default 60)' },
   { name: 'DYSPACH_SANDBOX_WINDOW_SECONDS', description: 'local sandbox only: window length in seconds (default 60)' },
   { name: 'DYSPACH_ENV_FILE', description: 'the dotenv file to read (default .env; `none` reads none)' },
+  { name: 'DYSPACH_REPORTS_DIR', description: 'where the run writes its reports (default ./reports)' },
+  { name: 'DYSPACH_SELF_TEST_SEED', description: 'the suite\'s own tests: seed of their sandboxes\' keys, which the leak check looks for' },
   { name: 'DYSPACH_LOCAL_SANDBOX', description: 'set by the suite itself for its worker processes; never set it by hand' },
   { name: 'DYSPACH_RUN_SESSION', description: 'set by the suite itself for its worker processes; never set it by hand' },
 ];
@@ -279,11 +281,39 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   return settings;
 }
 
+/** How reports name each key: by its role, never by its value. */
+export const kKeyRoles: Record<keyof Keys, string> = {
+  active: 'active key',
+  revoked: 'revoked key',
+  second: 'second active key',
+  otherOrg: 'other organisation\'s key',
+};
+
+const kKeyVariables: Record<keyof Keys, string> = {
+  active: 'DYSPACH_API_KEY',
+  revoked: 'DYSPACH_REVOKED_API_KEY',
+  second: 'DYSPACH_SECOND_API_KEY',
+  otherOrg: 'DYSPACH_OTHER_ORG_API_KEY',
+};
+
 export function registerKeys(keys: Keys): void {
-  registerSecret(keys.active, 'active key');
-  registerSecret(keys.revoked, 'revoked key');
-  registerSecret(keys.second, 'second active key');
-  registerSecret(keys.otherOrg, 'other organisation\'s key');
+  for (const [name, role] of Object.entries(kKeyRoles) as [keyof Keys, string][]) registerSecret(keys[name], role);
+}
+
+/**
+ * The keys as the environment holds them, for the leak check: a key that `loadSettings` refused
+ * (quoted, broken by whitespace) is never registered, yet it must not show up in a report either.
+ */
+export function configuredSecrets(env: NodeJS.ProcessEnv = process.env): { value: string; role: string }[] {
+  const out: { value: string; role: string }[] = [];
+  for (const [name, variable] of Object.entries(kKeyVariables) as [keyof Keys, string][]) {
+    const value = env[variable]?.trim();
+    if (!value) continue;
+    out.push({ value, role: kKeyRoles[name] });
+    const unquoted = value.replace(/^(["'`])(.*)\1$/s, '$2').trim();
+    if (unquoted !== value) out.push({ value: unquoted, role: kKeyRoles[name] });
+  }
+  return out;
 }
 
 /** How a key is named in reports: its role, and the 16-character prefix that the portal shows. */

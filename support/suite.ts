@@ -1,10 +1,12 @@
+import fs from 'node:fs';
+
 import type { APIRequestContext } from '@playwright/test';
 import createDebug from 'debug';
 
 import { checkBodySchema, checkJsonContentType, checkRateLimitHeaders, intHeader, kChecks, type CheckId, type Violation } from './checks';
 import { exchange, TransportError, type Exchange, type Probe } from './exchange';
 import type { Operation } from './openapi';
-import { redact } from './redact';
+import { redact, redactDeep } from './redact';
 import { bodyFor, creatingOperation, pathFor, type RunTarget } from './requests';
 
 const log = createDebug('dyspach:http');
@@ -76,6 +78,20 @@ const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
 /** Every exchange of the run so far in this process, so that scenarios can reuse what others sent. */
 export class RunMemory {
   readonly exchanges: Exchange[] = [];
+
+  /**
+   * With a file, the memory survives the worker process: Playwright replaces a worker after a failed
+   * test, and the next one reads what the run sent so far instead of sending it again.
+   */
+  constructor(private readonly file?: string) {
+    if (file && fs.existsSync(file))
+      for (const line of fs.readFileSync(file, 'utf8').split('\n')) if (line) this.exchanges.push(JSON.parse(line) as Exchange);
+  }
+
+  record(ex: Exchange): void {
+    this.exchanges.push(ex);
+    if (this.file) fs.appendFileSync(this.file, `${JSON.stringify(redactDeep(ex))}\n`);
+  }
 
   find(predicate: (ex: Exchange) => boolean): Exchange[] {
     return this.exchanges.filter(predicate);
@@ -167,7 +183,7 @@ export class ScenarioContext {
 
   private account(ex: Exchange): void {
     this.exchanges.push(ex);
-    this.options.memory.exchanges.push(ex);
+    this.options.memory.record(ex);
     pacer.observe(ex);
     log(redact(`--> ${ex.request.method} ${ex.request.path} (${ex.label}) ${ex.status} ${Math.round(ex.durationMs)}ms`));
     void this.options.host.recordExchange(ex);
@@ -219,7 +235,7 @@ export async function preflight(target: RunTarget, timeoutMs: number, playwright
     path: pathFor(op),
     body: body === undefined ? undefined : { json: body },
     key: { role: 'active key', value: target.keys.active },
-    label: 'active key (first request of the run)',
+    label: 'active key, first request of the run',
   };
   const where = `${probe.method} ${target.baseUrl}${probe.path}`;
   let ex: Exchange;
@@ -236,17 +252,21 @@ export async function preflight(target: RunTarget, timeoutMs: number, playwright
   }
   pacer.observe(ex);
   const type = ex.headers['content-type'] ?? '(none)';
-  if (/text\/html/i.test(type) || /^\s*<(!doctype|html)/i.test(ex.text)) {
-    const titleMatch = /<title>([^<]{0,80})<\/title>/i.exec(ex.text);
-    throw new PreflightError([
-      `Cannot run the suite: ${where} answered ${ex.status} with an HTML page${titleMatch ? ` ("${titleMatch[1].trim()}")` : ''}, not JSON.`,
-      'A proxy, gateway or login page is probably in the way. Check that DYSPACH_BASE_URL is the API\'s base URL (not the portal\'s).',
-    ]);
-  }
+  const html = /text\/html/i.test(type) || /^\s*<(!doctype|html)/i.test(ex.text);
+  // The page's title says whose page it is (a login page, nginx's 502); control characters are not printed.
+  const rawTitle = html ? /<title[^>]*>([^<]{0,80})<\/title>/i.exec(ex.text)?.[1] : undefined;
+  const title = rawTitle?.replace(/[^\x20-\x7e\u00a0-\uffff]/g, ' ').trim();
+  const page = html ? `an HTML page${title ? ` ("${title}")` : ''}` : `content type ${type}`;
   if ([502, 503, 504].includes(ex.status)) {
     throw new PreflightError([
-      `Cannot run the suite: ${where} answered ${ex.status} ${ex.statusText} (content type ${type}).`,
+      `Cannot run the suite: ${where} answered ${ex.status} ${ex.statusText}${html ? `, ${page}` : ` (${page})`}.`,
       'A gateway in front of the API could not reach it. Check that the deployment is up, then run again.',
+    ]);
+  }
+  if (html) {
+    throw new PreflightError([
+      `Cannot run the suite: ${where} answered ${ex.status} with ${page}, not JSON.`,
+      'A proxy, gateway or login page is probably in the way. Check that DYSPACH_BASE_URL is the API\'s base URL (not the portal\'s).',
     ]);
   }
   if (ex.status === 401) {

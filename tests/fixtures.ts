@@ -1,15 +1,17 @@
+import path from 'node:path';
+
 import { test as base, expect as baseExpect, type TestInfo } from '@playwright/test';
 import * as allure from 'allure-js-commons';
 
 import { kChecks, type CheckId, type Violation } from '../support/checks';
-import { summarizeExchange, type Exchange } from '../support/exchange';
+import { summarizeExchange, TransportError, type Exchange } from '../support/exchange';
 import { keyedOperations } from '../support/openapi';
 import { redact, redactDeep } from '../support/redact';
 import { formatViolations } from '../support/report';
 import type { RunTarget } from '../support/requests';
 import { loadSettings, type Settings } from '../support/settings';
 import { kNeedVariables, RunMemory, ScenarioContext, type Host, type Scenario } from '../support/suite';
-import { readSession } from './session';
+import { markTargetLost, readSession, targetLost, type Session } from './session';
 
 export const expect = baseExpect.extend({
   toHoldClause(violations: Violation[], check: CheckId) {
@@ -49,6 +51,9 @@ class PlaywrightHost implements Host {
 }
 
 interface WorkerFixtures {
+  session: Session | undefined;
+  /** Timeouts in a row in this worker; two mean the target is gone (see `markTargetLost`). */
+  health: { consecutiveTimeouts: number };
   settings: Settings;
   target: RunTarget;
   memory: RunMemory;
@@ -68,11 +73,17 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
     },
     { scope: 'worker' },
   ],
-  memory: [async ({}, use) => use(new RunMemory()), { scope: 'worker' }],
-  created: [async ({}, use) => use(readSession()), { scope: 'worker' }],
+  session: [async ({}, use) => use(readSession()), { scope: 'worker' }],
+  memory: [async ({ session }, use) => use(new RunMemory(session && path.join(session.stateDir, 'memory.jsonl'))), { scope: 'worker' }],
+  created: [async ({ session }, use) => use(session?.created), { scope: 'worker' }],
+  health: [async ({}, use) => use({ consecutiveTimeouts: 0 }), { scope: 'worker' }],
 
-  runScenario: async ({ settings, target, memory, created, request }, use, testInfo) => {
+  runScenario: async ({ settings, target, memory, created, session, health, request }, use, testInfo) => {
     await use(async scenario => {
+      // Once the target is gone, the remaining tests say so once each instead of failing one by one.
+      const lost = targetLost(session);
+      base.skip(lost !== undefined, `not run: the target stopped answering earlier in this run — ${lost}`);
+
       const check = scenario.checks[0];
       await allure.feature(scenario.section);
       await allure.story(check ? kChecks[check].clause : scenario.title);
@@ -89,6 +100,15 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
       try {
         await scenario.run(ctx);
         await ctx.finish();
+        health.consecutiveTimeouts = 0;
+      } catch (error) {
+        if (error instanceof TransportError) {
+          health.consecutiveTimeouts = error.code === 'timeout' || error.code === 'reset' ? health.consecutiveTimeouts + 1 : 0;
+          // A refused or unresolvable target is gone; one slow answer may be the server's reply to a
+          // hostile probe, so only a second test in a row that times out ends the run.
+          if (error.code === 'refused' || error.code === 'dns' || health.consecutiveTimeouts >= 2) markTargetLost(session, error.message.split('\n')[0]);
+        }
+        throw error;
       } finally {
         testInfo.annotations.push({ type: 'requests', description: String(host.requests) });
       }

@@ -2,17 +2,37 @@ import type { FullConfig } from '@playwright/test';
 
 import { startSandbox, type RunningSandbox } from '../sandbox/start';
 import { redact } from '../support/redact';
-import { loadSettings, registerKeys, type LocalSandboxHandoff } from '../support/settings';
-import { preflight } from '../support/suite';
+import { ConfigError, loadSettings, registerKeys, type LocalSandboxHandoff } from '../support/settings';
+import { preflight, PreflightError } from '../support/suite';
 import { runState } from '../support/run-state';
-import { writeSession } from './session';
+import { removeSession, writeSession, type Session } from './session';
 
 /**
  * Runs once, in the runner process, before any test: checks the configuration, starts the embedded
  * sandbox when no base URL is set, and sends the run's first request. Any problem here ends the run
  * with one message and no test is run.
  */
-export default async function globalSetup(_config: FullConfig) {
+export default async function globalSetup(config: FullConfig) {
+  try {
+    return await setUp(config);
+  } catch (error) {
+    throw forTheUser(error);
+  }
+}
+
+/**
+ * Playwright prints an error thrown here as `<name>: <message>` followed by its stack. A problem the
+ * user has to fix (configuration, an unreachable or misbehaving target) reads as its message alone.
+ */
+function forTheUser(error: unknown): unknown {
+  if (!(error instanceof ConfigError || error instanceof PreflightError)) return error;
+  const clean = new Error(redact(error.message));
+  clean.name = '';
+  clean.stack = clean.message;
+  return clean;
+}
+
+async function setUp(_config: FullConfig) {
   const settings = loadSettings();
   for (const warning of settings.warnings) process.stderr.write(`Warning: ${redact(warning)}\n`);
 
@@ -38,9 +58,9 @@ export default async function globalSetup(_config: FullConfig) {
     sandbox && sandbox.faults.length ? `faults: ${sandbox.faults.join(', ')}` : undefined,
     sandbox && settings.sandbox.choices !== 'documented' ? `${settings.sandbox.choices} choices` : undefined,
   ].filter(Boolean);
-  process.stdout.write(`Dyspach conformance suite → ${settings.baseUrl}${extras.length ? ` (${extras.join('; ')})` : ''}\n`);
+  process.stdout.write(redact(`Dyspach conformance suite → ${settings.baseUrl}${extras.length ? ` (${extras.join('; ')})` : ''}\n`));
 
-  runState.target = settings.baseUrl;
+  let session: Session | undefined;
   runState.targetKind = settings.targetKind;
   runState.sandboxStats = sandbox?.stats;
   try {
@@ -49,13 +69,16 @@ export default async function globalSetup(_config: FullConfig) {
       settings.requestTimeoutMs,
     );
     runState.preflightRequests = 1;
-    writeSession(created);
+    // Only now has the run started: the summary says "did not start" for anything that ends it earlier.
+    runState.target = settings.baseUrl;
+    session = writeSession(created);
   } catch (error) {
     await sandbox?.close();
     throw error;
   }
 
   return async () => {
+    removeSession(session);
     if (sandbox) {
       runState.sandboxReceived = sandbox.stats.received;
       await sandbox.close();

@@ -5,10 +5,12 @@ import type { FullConfig, FullResult, Reporter, Suite, TestCase, TestResult } fr
 
 import { runState } from '../run-state';
 import { kChecks, type CheckId } from '../checks';
+import { redact } from '../redact';
 
 /**
  * Ends every run with the request count and one verdict line: ship, or don't ship because of the
- * listed clauses. The same verdict is written to reports/verdict.json for CI gates.
+ * listed clauses. The same verdict is written to reports/verdict.json for CI gates. The verdict is
+ * given in onExit, once every reporter's onEnd has run, so that it counts the leak check's result.
  */
 export default class SummaryReporter implements Reporter {
   private requests = 0;
@@ -18,10 +20,13 @@ export default class SummaryReporter implements Reporter {
   private readonly warnings = new Set<string>();
   private readonly errors: string[] = [];
   private outputDir = 'reports';
+  private result?: FullResult;
+
+  constructor(private readonly options: { outputDir?: string } = {}) {}
 
   onBegin(config: FullConfig, _suite: Suite): void {
-    this.outputDir = path.join(config.rootDir, '..', 'reports');
-    if (path.basename(config.rootDir) !== 'contract') this.outputDir = path.join(config.rootDir, 'reports');
+    const configDir = config.configFile ? path.dirname(config.configFile) : config.rootDir;
+    this.outputDir = path.resolve(configDir, this.options.outputDir ?? 'reports');
   }
 
   onTestEnd(test: TestCase, result: TestResult): void {
@@ -41,13 +46,21 @@ export default class SummaryReporter implements Reporter {
     }
     if (result.status !== 'passed' && result.status !== 'skipped' && !result.annotations.some(a => a.type === 'broken-clause'))
       this.errors.push(`${test.title}: ${(result.error?.message ?? result.status).split('\n')[0]}`);
+    // retries is 0 in the config; with --retries, a pass after a failed attempt is no pass.
+    const passedOnRetry = result.status === 'passed' && (result.retry > 0 || test.outcome() === 'flaky');
+    if (passedOnRetry && !this.flaky.includes(test.title)) this.flaky.push(test.title);
   }
 
   onEnd(result: FullResult): void {
+    this.result = result;
+  }
+
+  async onExit(): Promise<void> {
+    const result = this.result ?? { status: 'failed' };
     const lines: string[] = [''];
     const received = runState.sandboxReceived ?? runState.sandboxStats?.received;
     const sent = this.requests + runState.preflightRequests;
-    lines.push(`Requests sent to the target: ${sent}${received !== undefined ? ` (the local sandbox received ${received})` : ''}`);
+    if (runState.target !== undefined) lines.push(`Requests sent to the target: ${sent}${received !== undefined ? ` (the local sandbox received ${received})` : ''}`);
     for (const warning of this.warnings) lines.push(`Warning: ${warning}`);
     for (const [reason, count] of this.skipped) lines.push(`Skipped ${count}: ${reason}`);
 
@@ -55,6 +68,8 @@ export default class SummaryReporter implements Reporter {
     for (const [check, titles] of this.broken) reasons.push(`${kChecks[check].failure} — ${kChecks[check].clause} (${titles.size} test${titles.size === 1 ? '' : 's'})`);
     for (const error of this.errors) reasons.push(`could not complete: ${error}`);
     if (this.flaky.length) reasons.push(`passed only on retry: ${this.flaky.join('; ')}`);
+    const leaks = runState.leakFindings;
+    if (leaks) reasons.push(`the run's reports hold a key (${leaks} finding${leaks === 1 ? '' : 's'} of the leak check above)`);
     if (result.status === 'interrupted') reasons.push('the run was interrupted');
     if (result.status === 'timedout') reasons.push('the run timed out');
 
@@ -67,12 +82,13 @@ export default class SummaryReporter implements Reporter {
       lines.push(`VERDICT: DON'T SHIP${onSandbox}, because:`);
       for (const reason of reasons.length ? reasons : ['the run failed (see above)']) lines.push(`  - ${reason}`);
     }
-    process.stdout.write(`${lines.join('\n')}\n`);
+    // Written after the leak check has run: redacted, as a test title or an error line could carry a key.
+    process.stdout.write(`${redact(lines.join('\n'))}\n`);
 
     fs.mkdirSync(this.outputDir, { recursive: true });
     fs.writeFileSync(
       path.join(this.outputDir, 'verdict.json'),
-      `${JSON.stringify({ ship: reasons.length === 0 && result.status === 'passed' && runState.target !== undefined, target: runState.targetKind, requests: sent, reasons }, null, 2)}\n`,
+      `${redact(JSON.stringify({ ship: reasons.length === 0 && result.status === 'passed' && runState.target !== undefined, target: runState.targetKind, requests: sent, reasons }, null, 2))}\n`,
     );
   }
 

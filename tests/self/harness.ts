@@ -103,6 +103,31 @@ export async function runSuiteAgainst(
 /** Sandboxes of the self-test derive their keys from this seed, so the leak check knows what to look for. */
 export const kSelfTestSeed = Buffer.from(process.env.DYSPACH_SELF_TEST_SEED ?? 'dyspach-self-test-seed');
 
+/** A window spent in a moment, so that the opt-in throttling scenario runs in about a second. */
+export const kThrottlingWindow = { rateLimit: 3, windowSeconds: 1 } as const;
+
+export const isThrottling = (scenario: Scenario) => scenario.optIn === 'DYSPACH_THROTTLING';
+
+/**
+ * The default scenarios against `options`, then the throttling scenario against the same sandbox
+ * with a small window; one outcome for both.
+ */
+export async function runWithThrottling(options: SandboxOptions, request: APIRequestContext): Promise<SuiteOutcome> {
+  const first = await runSuiteAgainst(options, request);
+  const second = await runSuiteAgainst({ ...options, ...kThrottlingWindow }, request, isThrottling);
+  const broken = new Map(first.broken);
+  for (const [check, list] of second.broken) broken.set(check, [...(broken.get(check) ?? []), ...list]);
+  return {
+    broken,
+    requests: first.requests + second.requests,
+    skipped: [...first.skipped, ...second.skipped],
+    errors: [...first.errors, ...second.errors],
+    preflightError: first.preflightError ?? second.preflightError,
+    observations: [...first.observations, ...second.observations],
+    warnings: [...first.warnings, ...second.warnings],
+  };
+}
+
 export function describeOutcome(outcome: SuiteOutcome): string {
   const lines: string[] = [];
   if (outcome.preflightError) lines.push(`preflight: ${outcome.preflightError}`);
