@@ -16,6 +16,7 @@ const reportsDir = path.resolve(__dirname, process.env.DYSPACH_REPORTS_DIR?.trim
  */
 export default defineConfig({
   testDir: './tests/contract',
+  projects: [{ name: 'contract' }],
   outputDir: path.join(reportsDir, 'test-results'),
   globalSetup: require.resolve('./tests/global-setup'),
   fullyParallel: false,

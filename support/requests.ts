@@ -9,8 +9,8 @@ export interface RunTarget {
   otherOrgCustomerId?: string;
 }
 
-/** A well-formed quote id that no server issued: the documented example's shape, clearly synthetic. */
-export const kNeverIssuedQuoteId = 'K000000CONFORM';
+/** A quote id of the documented example's shape (a letter and eleven letters or digits) that no server issued. */
+export const kNeverIssuedQuoteId = 'K0CONFORM000';
 
 /** The operation's example body with configured values put in (e.g. the organisation's customer ids). */
 export function bodyFor(op: Operation, target: RunTarget): unknown {

@@ -1,6 +1,11 @@
+import fs from 'node:fs';
+import path from 'node:path';
+
 import type { FullConfig } from '@playwright/test';
 
 import { startSandbox, type RunningSandbox } from '../sandbox/start';
+import { describeFinding, scanFiles } from '../support/leak-check';
+import { secretsOfThisRun } from '../support/reporters/leak-check';
 import { redact } from '../support/redact';
 import { ConfigError, loadSettings, registerKeys, type LocalSandboxHandoff } from '../support/settings';
 import { preflight, PreflightError } from '../support/suite';
@@ -32,7 +37,32 @@ function forTheUser(error: unknown): unknown {
   return clean;
 }
 
-async function setUp(_config: FullConfig) {
+/**
+ * `--reporter` on the command line replaces every configured reporter, the leak check among them.
+ * Then the same scan runs as the process exits, after whatever reporters were chosen have written.
+ */
+function guardAgainstLeaksOnExit(config: FullConfig): void {
+  const configDir = config.configFile ? path.dirname(config.configFile) : config.rootDir;
+  const roots = [path.resolve(configDir, process.env.DYSPACH_REPORTS_DIR?.trim() || 'reports'), ...config.projects.map(project => project.outputDir)];
+  process.once('exit', () => {
+    if (runState.leakFindings !== undefined) return;
+    const findings = scanFiles(roots, secretsOfThisRun());
+    const note = 'The suite\'s own reporters were replaced (--reporter): no verdict line; the leak check ran on exit.';
+    if (findings.length === 0) return void process.stderr.write(`${note}\n`);
+    process.stderr.write([note, ...findings.map(describeFinding), `Leak check failed: keys were found in ${findings.length} place(s) in what this run left behind.`].join('\n') + '\n');
+    process.exitCode = 1;
+  });
+}
+
+/** Allure results accumulate across runs unless removed; each run starts with its own. */
+function clearAllureResults(config: FullConfig): void {
+  const configDir = config.configFile ? path.dirname(config.configFile) : config.rootDir;
+  fs.rmSync(path.join(path.resolve(configDir, process.env.DYSPACH_REPORTS_DIR?.trim() || 'reports'), 'allure-results'), { recursive: true, force: true });
+}
+
+async function setUp(config: FullConfig) {
+  guardAgainstLeaksOnExit(config);
+  clearAllureResults(config);
   const settings = loadSettings();
   for (const warning of settings.warnings) process.stderr.write(`Warning: ${redact(warning)}\n`);
 

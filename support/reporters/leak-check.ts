@@ -84,7 +84,7 @@ function errorText(error: TestError): string {
 }
 
 /** The keys registered in this (the runner) process, the configured ones, and those of the self-test's sandboxes. */
-function secretsOfThisRun(): SecretToFind[] {
+export function secretsOfThisRun(): SecretToFind[] {
   const seeded = createSandbox({ keySeed: kSelfTestSeed }).credentials.keys;
   return [
     ...registeredSecrets().map(secret => ({ value: secret.value, role: secret.label })),

@@ -29,7 +29,12 @@ export default class SummaryReporter implements Reporter {
     this.outputDir = path.resolve(configDir, this.options.outputDir ?? 'reports');
   }
 
+  private passed = 0;
+  private skippedCount = 0;
+
   onTestEnd(test: TestCase, result: TestResult): void {
+    if (result.status === 'passed' && test.outcome() !== 'flaky') this.passed++;
+    if (result.status === 'skipped') this.skippedCount++;
     for (const annotation of result.annotations) {
       if (annotation.type === 'requests') this.requests += Number(annotation.description ?? 0);
       if (annotation.type === 'warning' && annotation.description) this.warnings.add(annotation.description);
@@ -51,8 +56,11 @@ export default class SummaryReporter implements Reporter {
     if (passedOnRetry && !this.flaky.includes(test.title)) this.flaky.push(test.title);
   }
 
-  onEnd(result: FullResult): void {
+  async onEnd(result: FullResult): Promise<{ status: FullResult['status'] } | undefined> {
     this.result = result;
+    // A gate that checked nothing must not pass: a selection that skipped every test fails the run.
+    if (result.status === 'passed' && this.passed === 0 && runState.target !== undefined) return { status: 'failed' };
+    return undefined;
   }
 
   async onExit(): Promise<void> {
@@ -76,8 +84,12 @@ export default class SummaryReporter implements Reporter {
     const onSandbox = runState.targetKind === 'sandbox' ? ' (against the embedded local sandbox, not a deployment)' : '';
     if (runState.target === undefined) {
       lines.push('VERDICT: DON\'T SHIP — the run did not start (see the message above).');
+    } else if (reasons.length === 0 && result.status === 'passed' && this.passed === 0) {
+      reasons.push('no contract check ran');
+      lines.push(`VERDICT: DON'T SHIP — no contract check ran${this.skippedCount ? ` (all ${this.skippedCount} selected tests were skipped, see above)` : ''}.`);
     } else if (reasons.length === 0 && result.status === 'passed') {
-      lines.push(`VERDICT: SHIP — every contract check held${onSandbox}.`);
+      const skipped = this.skippedCount ? `; ${this.skippedCount} test${this.skippedCount === 1 ? ' was' : 's were'} skipped, see above` : '';
+      lines.push(`VERDICT: SHIP — every contract check that ran held (${this.passed} test${this.passed === 1 ? '' : 's'}${skipped})${onSandbox}.`);
     } else {
       lines.push(`VERDICT: DON'T SHIP${onSandbox}, because:`);
       for (const reason of reasons.length ? reasons : ['the run failed (see above)']) lines.push(`  - ${reason}`);

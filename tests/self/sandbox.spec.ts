@@ -156,7 +156,7 @@ test.describe('The sandbox answers in the documented shapes', { tag: '@schema' }
     const { keys } = sandbox.credentials;
     const { results } = await created(request, sandbox, keys.active);
 
-    const unknown = await fetchQuote(request, sandbox, keys.active, 'K000000CONFORM');
+    const unknown = await fetchQuote(request, sandbox, keys.active, 'K0CONFORM000');
     const foreign = await fetchQuote(request, sandbox, keys.otherOrg, results[0].quoteId);
 
     const unknownBody = await expectBody(unknown, 404, 'QuoteNotFound');

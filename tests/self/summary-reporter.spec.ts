@@ -56,7 +56,7 @@ test.describe('the summary reporter', () => {
     const { printed, verdict } = await finish(reporter, 'passed');
 
     expect(printed).toContain(`Warning: ${warning}\n`);
-    expect(printed).toContain('VERDICT: SHIP — every contract check held.');
+    expect(printed).toContain('VERDICT: SHIP — every contract check that ran held (1 test).');
     expect(verdict.ship).toBe(true);
   });
 
