@@ -254,7 +254,8 @@ function describeRunning(sandbox: RunningSandbox, options: CliOptions): string {
     'Point the conformance suite at it:',
     `  ${suiteEnv.map(([name, value]) => `${name}=${shellValue(value)}`).join(' ')} npx playwright test`,
     '',
-    'Ctrl-C stops it.',
+    // npm's shell does not pass a signal sent to npm itself on to this process.
+    `Ctrl-C stops it, or \`kill ${process.pid}\` (this process, not npm's).`,
     '',
   ].join('\n');
 }

@@ -65,7 +65,7 @@ export interface Exchange {
 export class TransportError extends Error {
   constructor(
     message: string,
-    readonly code: 'refused' | 'dns' | 'timeout' | 'reset' | 'invalid-header' | 'other',
+    readonly code: 'refused' | 'dns' | 'timeout' | 'reset' | 'tls' | 'invalid-header' | 'other',
   ) {
     super(message);
     this.name = 'TransportError';
@@ -85,6 +85,7 @@ function classify(error: unknown): TransportError['code'] {
   if (/ECONNREFUSED/.test(text)) return 'refused';
   if (/ENOTFOUND|EAI_AGAIN|getaddrinfo/.test(text)) return 'dns';
   if (/Timeout|ETIMEDOUT|timed out/i.test(text)) return 'timeout';
+  if (/EPROTO|ERR_SSL|SSL routines|wrong version number|certificate|CERT_|self[- ]signed|UNABLE_TO_VERIFY|TLS/i.test(text)) return 'tls';
   if (/ECONNRESET|socket hang up|EPIPE/.test(text)) return 'reset';
   if (/Invalid character in header|ERR_INVALID_CHAR|Invalid header value|ERR_HTTP_INVALID_HEADER_VALUE/i.test(text)) return 'invalid-header';
   return 'other';
@@ -98,6 +99,8 @@ function describeTransportFailure(code: TransportError['code'], where: string, t
       return `${where}: the host of ${baseUrl} does not resolve. Check DYSPACH_BASE_URL for a typo, and that this machine can reach a DNS server.`;
     case 'timeout':
       return `${where} got no answer within ${timeoutMs} ms. The target may be overloaded or unreachable; DYSPACH_REQUEST_TIMEOUT_MS sets the limit.`;
+    case 'tls':
+      return `${where}: the TLS handshake with ${baseUrl} failed. If the target is served over plain HTTP (as a local sandbox is), use an http:// base URL; otherwise check its certificate.`;
     case 'reset':
       return `${where}: the target closed the connection without answering.`;
     case 'invalid-header':

@@ -91,13 +91,18 @@ function editDistance(a: string, b: string): number {
   return row[b.length];
 }
 
-function closestName(name: string): string | undefined {
+/** The candidate closest to `name` (letter case ignored), if it is close enough to be a typo of it. */
+export function closestMatch(name: string, candidates: Iterable<string>): string | undefined {
   let best: { name: string; distance: number } | undefined;
-  for (const known of kKnownNames) {
-    const distance = editDistance(name.toUpperCase(), known);
+  for (const known of candidates) {
+    const distance = editDistance(name.toUpperCase(), known.toUpperCase());
     if (!best || distance < best.distance) best = { name: known, distance };
   }
   return best && best.distance <= Math.max(3, Math.floor(best.name.length / 4)) ? best.name : undefined;
+}
+
+function closestName(name: string): string | undefined {
+  return closestMatch(name, kKnownNames);
 }
 
 /** Describes a value's shape without showing it. */
@@ -156,7 +161,8 @@ function readBaseUrl(env: NodeJS.ProcessEnv, problems: string[]): string | undef
     url = new URL('invalid:');
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    const hint = /^[\w.-]+(:\d+)?(\/|$)/.test(raw) ? ` Did you mean "https://${raw}"?` : '';
+    const local = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:|\/|$)/i.test(raw);
+    const hint = /^[\w.-]+(:\d+)?(\/|$)/.test(raw) || local ? ` Did you mean "${local ? 'http' : 'https'}://${raw}"?` : '';
     problems.push(`DYSPACH_BASE_URL must be an http:// or https:// URL; found "${raw}".${hint}`);
     return undefined;
   }

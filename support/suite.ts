@@ -269,6 +269,12 @@ export async function preflight(target: RunTarget, timeoutMs: number, playwright
       'A proxy, gateway or login page is probably in the way. Check that DYSPACH_BASE_URL is the API\'s base URL (not the portal\'s).',
     ]);
   }
+  if (ex.status === 404 || ex.status === 405) {
+    throw new PreflightError([
+      `Cannot run the suite: ${where} answered ${ex.status}${ex.statusText ? ` ${ex.statusText}` : ''}: the API is not at this path.`,
+      'Check DYSPACH_BASE_URL: it must include any path prefix the deployment is served under (e.g. https://host/partner) and stop before /v1.',
+    ]);
+  }
   if (ex.status === 401) {
     throw new PreflightError([
       `Cannot run the suite: the active key (DYSPACH_API_KEY) was rejected with 401 by ${where}.`,

@@ -3,11 +3,12 @@ import path from 'node:path';
 
 import type { FullConfig } from '@playwright/test';
 
+import { isFaultName, kFaults } from '../sandbox/faults';
 import { startSandbox, type RunningSandbox } from '../sandbox/start';
 import { describeFinding, scanFiles } from '../support/leak-check';
 import { secretsOfThisRun } from '../support/reporters/leak-check';
 import { redact } from '../support/redact';
-import { ConfigError, loadSettings, registerKeys, type LocalSandboxHandoff } from '../support/settings';
+import { closestMatch, ConfigError, loadSettings, registerKeys, type LocalSandboxHandoff } from '../support/settings';
 import { preflight, PreflightError } from '../support/suite';
 import { runState } from '../support/run-state';
 import { removeSession, writeSession, type Session } from './session';
@@ -47,23 +48,38 @@ function guardAgainstLeaksOnExit(config: FullConfig): void {
   process.once('exit', () => {
     if (runState.leakFindings !== undefined) return;
     const findings = scanFiles(roots, secretsOfThisRun());
-    const note = 'The suite\'s own reporters were replaced (--reporter): no verdict line; the leak check ran on exit.';
-    if (findings.length === 0) return void process.stderr.write(`${note}\n`);
-    process.stderr.write([note, ...findings.map(describeFinding), `Leak check failed: keys were found in ${findings.length} place(s) in what this run left behind.`].join('\n') + '\n');
+    const note = 'Leak check: run as the process exited, since --reporter replaced the configured reporters';
+    if (findings.length === 0) return void process.stderr.write(`${note}: no key found in the reports.\n`);
+    process.stderr.write([`${note}:`, ...findings.map(describeFinding), `Leak check failed: keys were found in ${findings.length} place(s) in what this run left behind.`].join('\n') + '\n');
     process.exitCode = 1;
   });
 }
 
-/** Allure results accumulate across runs unless removed; each run starts with its own. */
-function clearAllureResults(config: FullConfig): void {
+/** Allure results accumulate across runs unless removed, and a stale verdict could pass a gate: each run starts without them. */
+function clearPreviousRun(config: FullConfig): void {
   const configDir = config.configFile ? path.dirname(config.configFile) : config.rootDir;
-  fs.rmSync(path.join(path.resolve(configDir, process.env.DYSPACH_REPORTS_DIR?.trim() || 'reports'), 'allure-results'), { recursive: true, force: true });
+  const reports = path.resolve(configDir, process.env.DYSPACH_REPORTS_DIR?.trim() || 'reports');
+  fs.rmSync(path.join(reports, 'allure-results'), { recursive: true, force: true });
+  fs.rmSync(path.join(reports, 'verdict.json'), { force: true });
 }
 
 async function setUp(config: FullConfig) {
+  runState.setupStarted = true;
   guardAgainstLeaksOnExit(config);
-  clearAllureResults(config);
+  clearPreviousRun(config);
   const settings = loadSettings();
+  const unknownFaults = settings.targetKind === 'sandbox' ? settings.sandbox.faults.filter(name => !isFaultName(name)) : [];
+  if (unknownFaults.length > 0)
+    throw new ConfigError(
+      unknownFaults.map(name => {
+        const suggestion = closestMatch(name, Object.keys(kFaults));
+        return `DYSPACH_SANDBOX_FAULTS names an unknown fault "${name}".${suggestion ? ` Did you mean ${suggestion}?` : ''} \`npm run sandbox -- --list-faults\` lists them.`;
+      }),
+    );
+  if (settings.targetKind === 'remote' && config.workers > 1)
+    settings.warnings.push(
+      `${config.workers} workers: each sends its own first request and the organisation's window is shared, so a run may exceed the 50-request budget or trip the rate limit. Use --workers 1 against a live target.`,
+    );
   for (const warning of settings.warnings) process.stderr.write(`Warning: ${redact(warning)}\n`);
 
   let sandbox: RunningSandbox | undefined;

@@ -5,7 +5,9 @@ import type { FullConfig, FullResult, Reporter, Suite, TestCase, TestResult } fr
 
 import { runState } from '../run-state';
 import { kChecks, type CheckId } from '../checks';
+import { keyedOperations } from '../openapi';
 import { redact } from '../redact';
+import { allScenarios } from '../scenarios';
 
 /**
  * Ends every run with the request count and one verdict line: ship, or don't ship because of the
@@ -24,9 +26,15 @@ export default class SummaryReporter implements Reporter {
 
   constructor(private readonly options: { outputDir?: string } = {}) {}
 
-  onBegin(config: FullConfig, _suite: Suite): void {
+  private partial?: string;
+
+  onBegin(config: FullConfig, suite: Suite): void {
     const configDir = config.configFile ? path.dirname(config.configFile) : config.rootDir;
     this.outputDir = path.resolve(configDir, this.options.outputDir ?? 'reports');
+    const selected = suite.allTests().length;
+    const total = allScenarios(keyedOperations()).length;
+    if (config.shard) this.partial = `shard ${config.shard.current} of ${config.shard.total}: ${selected} of ${total} tests`;
+    else if (selected > 0 && selected < total) this.partial = `${selected} of ${total} tests selected`;
   }
 
   private passed = 0;
@@ -57,13 +65,16 @@ export default class SummaryReporter implements Reporter {
   }
 
   async onEnd(result: FullResult): Promise<{ status: FullResult['status'] } | undefined> {
-    this.result = result;
+    // A copy: Playwright writes a reporter's returned status into the object it passes on.
+    this.result = { ...result };
     // A gate that checked nothing must not pass: a selection that skipped every test fails the run.
     if (result.status === 'passed' && this.passed === 0 && runState.target !== undefined) return { status: 'failed' };
     return undefined;
   }
 
   async onExit(): Promise<void> {
+    // Listing tests (--list) or a run whose configuration did not load: no run, no verdict.
+    if (!runState.setupStarted) return;
     const result = this.result ?? { status: 'failed' };
     const lines: string[] = [''];
     const received = runState.sandboxReceived ?? runState.sandboxStats?.received;
@@ -83,13 +94,15 @@ export default class SummaryReporter implements Reporter {
 
     const onSandbox = runState.targetKind === 'sandbox' ? ' (against the embedded local sandbox, not a deployment)' : '';
     if (runState.target === undefined) {
+      reasons.push('the run did not start (see the message above)');
       lines.push('VERDICT: DON\'T SHIP — the run did not start (see the message above).');
     } else if (reasons.length === 0 && result.status === 'passed' && this.passed === 0) {
       reasons.push('no contract check ran');
       lines.push(`VERDICT: DON'T SHIP — no contract check ran${this.skippedCount ? ` (all ${this.skippedCount} selected tests were skipped, see above)` : ''}.`);
     } else if (reasons.length === 0 && result.status === 'passed') {
       const skipped = this.skippedCount ? `; ${this.skippedCount} test${this.skippedCount === 1 ? ' was' : 's were'} skipped, see above` : '';
-      lines.push(`VERDICT: SHIP — every contract check that ran held (${this.passed} test${this.passed === 1 ? '' : 's'}${skipped})${onSandbox}.`);
+      const partial = this.partial ? `; partial run: ${this.partial}` : '';
+      lines.push(`VERDICT: SHIP — every contract check that ran held (${this.passed} test${this.passed === 1 ? '' : 's'}${skipped}${partial})${onSandbox}.`);
     } else {
       lines.push(`VERDICT: DON'T SHIP${onSandbox}, because:`);
       for (const reason of reasons.length ? reasons : ['the run failed (see above)']) lines.push(`  - ${reason}`);
@@ -100,7 +113,7 @@ export default class SummaryReporter implements Reporter {
     fs.mkdirSync(this.outputDir, { recursive: true });
     fs.writeFileSync(
       path.join(this.outputDir, 'verdict.json'),
-      `${redact(JSON.stringify({ ship: reasons.length === 0 && result.status === 'passed' && runState.target !== undefined, target: runState.targetKind, requests: sent, reasons }, null, 2))}\n`,
+      `${redact(JSON.stringify({ ship: reasons.length === 0 && result.status === 'passed' && runState.target !== undefined, target: runState.targetKind ?? 'unknown', partial: this.partial ?? false, requests: sent, reasons }, null, 2))}\n`,
     );
   }
 

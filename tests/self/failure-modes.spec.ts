@@ -82,6 +82,14 @@ test.describe('the target cannot be used: one message, before any test', () => {
         'belongs to this deployment. If the key is right, the deployment rejects valid keys: that alone means "don\'t ship".',
       ],
     },
+    {
+      title: 'a base URL without the deployment\'s path prefix (a JSON 404) is reported as a wrong path, not as contract failures',
+      handler: (_req, res) => sendJson(res, 404, { statusCode: 404, message: 'Cannot POST /v1/org/quote/getQuote', error: 'Not Found' }),
+      message: url => [
+        `Cannot run the suite: POST ${url}${kPath} answered 404 Not Found: the API is not at this path.`,
+        'Check DYSPACH_BASE_URL: it must include any path prefix the deployment is served under (e.g. https://host/partner) and stop before /v1.',
+      ],
+    },
   ];
   for (const page of pages) {
     test(page.title, async () => {
@@ -171,7 +179,7 @@ test.describe('malformed variables: one configuration message, nothing sent', ()
     expectOneCleanStop(run, [
       'The suite\'s configuration has 2 problems; no requests were sent.',
       '  - DYSPACH_REQEST_TIMEOUT_MS is not a variable this suite reads. Did you mean DYSPACH_REQUEST_TIMEOUT_MS?',
-      `  - DYSPACH_BASE_URL must be an http:// or https:// URL; found "${hostAndPort}". Did you mean "https://${hostAndPort}"?`,
+      `  - DYSPACH_BASE_URL must be an http:// or https:// URL; found "${hostAndPort}". Did you mean "http://${hostAndPort}"?`,
       'Variables are read from the environment and from .env; .env.example documents each one.',
     ].join('\n'));
     expect(stub.requests).toHaveLength(0);
@@ -285,5 +293,33 @@ test.describe('the target goes away during the run', () => {
     expect(run.output).toContain('was refused');
     expect(keysIn(run.output)).toEqual([]);
     expect(run.durationMs).toBeLessThan(30_000);
+  });
+});
+
+test.describe('the embedded sandbox\'s own variables', () => {
+  test('an unknown fault name in DYSPACH_SANDBOX_FAULTS is one configuration message with the closest name', async () => {
+    const run = await runSuite({ DYSPACH_SANDBOX_FAULTS: 'acceptRevokedKeys' });
+
+    expectOneCleanStop(run, [
+      'The suite\'s configuration has a problem; no requests were sent.',
+      '  - DYSPACH_SANDBOX_FAULTS names an unknown fault "acceptRevokedKeys". Did you mean acceptRevokedKey? `npm run sandbox -- --list-faults` lists them.',
+    ].join('\n'));
+  });
+});
+
+test.describe('selections', () => {
+  test('listing the tests runs nothing, sends nothing and leaves no verdict', async () => {
+    const run = await runSuite({}, ['--list']);
+
+    expect(run.code, run.output).toBe(0);
+    expect(run.output).toMatch(/Total: \d+ tests in \d+ files/);
+    expect(run.output).not.toContain('VERDICT');
+  });
+
+  test('a selection in which every test is skipped checks nothing, so it does not ship', async () => {
+    const run = await runSuite({}, ['--grep', '@throttling']);
+
+    expect(run.code, run.output).not.toBe(0);
+    expect(run.output).toContain('VERDICT: DON\'T SHIP — no contract check ran (all 1 selected tests were skipped, see above).');
   });
 });

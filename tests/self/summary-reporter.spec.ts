@@ -37,13 +37,13 @@ async function finish(reporter: SummaryReporter, status: 'passed' | 'failed') {
 function startedReporter(): SummaryReporter {
   const reporter = new SummaryReporter({ outputDir: test.info().outputPath('reports') });
   const config = { configFile: path.resolve('playwright.config.ts'), rootDir: path.resolve('tests/contract') } as FullConfig;
-  reporter.onBegin(config, {} as Suite);
+  reporter.onBegin(config, { allTests: () => [] } as unknown as Suite);
   return reporter;
 }
 
 test.describe('the summary reporter', () => {
   const saved = { ...runState };
-  test.beforeEach(() => Object.assign(runState, { target: 'http://127.0.0.1:9', targetKind: 'remote', leakFindings: undefined }));
+  test.beforeEach(() => Object.assign(runState, { setupStarted: true, target: 'http://127.0.0.1:9', targetKind: 'remote', leakFindings: undefined }));
   test.afterEach(() => Object.assign(runState, saved));
 
   test('prints the warning of an unrequested 429 and still ships: a 429 is not a contract failure', async () => {
