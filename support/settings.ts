@@ -28,6 +28,7 @@ export const kVariables: VariableSpec[] = [
   { name: 'DYSPACH_ALLOW_PRODUCTION', description: 'set to `true` to allow a run against api.dyspach.com' },
   { name: 'DYSPACH_REQUEST_TIMEOUT_MS', description: 'per-request timeout in milliseconds (default 10000)' },
   { name: 'DYSPACH_THROTTLING', description: 'set to `1` to run the opt-in throttling check (spends a whole window)' },
+  { name: 'DYSPACH_THOROUGH', description: 'set to `1` to add the opt-in thorough probes (more requests than the 50 of a default run)' },
   { name: 'DYSPACH_SANDBOX_FAULTS', description: 'local sandbox only: comma-separated fault names to switch on' },
   { name: 'DYSPACH_SANDBOX_CHOICES', description: 'local sandbox only: `documented` (default) or `alternative`' },
   { name: 'DYSPACH_SANDBOX_RATE_LIMIT', description: 'local sandbox only: requests per window (default 60)' },
@@ -58,6 +59,8 @@ export interface Settings {
   otherOrgCustomerId?: string;
   requestTimeoutMs: number;
   throttling: boolean;
+  /** Opt-in probes beyond the default run's 50-request budget. */
+  thorough: boolean;
   sandbox: { faults: string[]; choices: 'documented' | 'alternative'; rateLimit: number; windowSeconds: number };
   warnings: string[];
 }
@@ -227,6 +230,10 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   if (allowProduction && allowProduction !== 'true' && allowProduction !== 'false')
     problems.push(`DYSPACH_ALLOW_PRODUCTION must be "true" or "false"; found "${allowProduction}".`);
 
+  const thorough = env.DYSPACH_THOROUGH?.trim();
+  if (thorough && thorough !== '1' && thorough !== '0')
+    problems.push(`DYSPACH_THOROUGH must be "1" (add the thorough probes) or "0"; found "${thorough}".`);
+
   const throttling = env.DYSPACH_THROTTLING?.trim();
   if (throttling && throttling !== '1' && throttling !== '0')
     problems.push(`DYSPACH_THROTTLING must be "1" (run the throttling check) or "0"; found "${throttling}".`);
@@ -236,6 +243,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     customerIds: [],
     requestTimeoutMs: readInteger(env, 'DYSPACH_REQUEST_TIMEOUT_MS', 10000, 100, 600000, problems),
     throttling: throttling === '1',
+    thorough: thorough === '1',
     sandbox,
     warnings,
   };

@@ -40,7 +40,7 @@ export interface Scenario {
   checks: CheckId[];
   needs?: OptionalNeed[];
   /** Opt-in scenarios do not run by default; the value names the variable that enables them. */
-  optIn?: 'DYSPACH_THROTTLING';
+  optIn?: 'DYSPACH_THROTTLING' | 'DYSPACH_THOROUGH';
   run(ctx: ScenarioContext): Promise<void>;
 }
 

@@ -94,6 +94,7 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
         base.skip(missing, `needs ${kNeedVariables[need]} (optional; see .env.example)`);
       }
       if (scenario.optIn === 'DYSPACH_THROTTLING') base.skip(!settings.throttling, 'opt-in: spends the organisation\'s whole rate-limit window; run with DYSPACH_THROTTLING=1');
+      if (scenario.optIn === 'DYSPACH_THOROUGH') base.skip(!settings.thorough, 'opt-in: a thorough probe beyond the 50-request budget; run with DYSPACH_THOROUGH=1');
 
       const host = new PlaywrightHost(testInfo);
       const ctx = new ScenarioContext({ target, memory, created, operations: keyedOperations(), timeoutMs: settings.requestTimeoutMs, playwright: request, host });
