@@ -83,13 +83,16 @@ export function createSandbox(options: SandboxOptions = {}) {
   };
 
   const quotes = new Map<string, StoredQuote>();
+  let quotesIssued = 0;
   const windows = new Map<string, { startedAt: number; count: number }>();
   const stats: SandboxStats = { received: 0, byStatus: {} };
   const connectionIds = new WeakMap<Socket, number>();
+  /** Only the authCachedPerConnection fault reads this: the last key accepted on each connection. */
+  const connectionKeys = new WeakMap<Socket, StoredKey>();
   let connections = 0;
 
   const canonicalPath = (path: string) => {
-    let out = path;
+    let out = path.replace(/\/{2,}/g, '/');
     if (out.length > 1 && out.endsWith('/')) out = out.replace(/\/+$/, '');
     const lower = out.toLowerCase();
     const canonical = `${basePath}${kQuotePath}`;
@@ -99,7 +102,7 @@ export function createSandbox(options: SandboxOptions = {}) {
 
   // Trailing-slash and other-case paths are served like the plain ones in the alternative choices,
   // and (without their guard) by the bypass faults.
-  const servesVariants = alternative || has('trailingSlashBypass') || has('pathCaseBypass');
+  const servesVariants = alternative || has('trailingSlashBypass') || has('pathCaseBypass') || has('doubleSlashBypass');
   const app = new Hono<Env>({
     getPath: request => {
       const path = new URL(request.url).pathname;
@@ -130,6 +133,10 @@ export function createSandbox(options: SandboxOptions = {}) {
     if (has('lastRepeatedKeyWins')) {
       const lines = raw.flatMap((value, i) => (i % 2 === 0 && value.toLowerCase() === 'x-api-key' ? [raw[i + 1].trim()] : []));
       if (lines.length > 0) return lines[lines.length - 1];
+    }
+    if (has('firstRepeatedKeyWins')) {
+      const index = raw.findIndex((value, i) => i % 2 === 0 && value.toLowerCase() === 'x-api-key');
+      if (index >= 0) return raw[index + 1].trim();
     }
     // Contract, Authentication: header names are case-insensitive; repeated lines combine with ", ".
     const header = c.req.header('x-api-key');
@@ -163,6 +170,8 @@ export function createSandbox(options: SandboxOptions = {}) {
     const acme = store.all().find(k => k.orgId === 'org-acme' && k.name === 'active');
     const all = [...legacyPlaintext.entries()];
 
+    if (has('innerWhitespaceStripped')) presented = presented.replace(/\s+/g, '');
+    if (has('trailingWordIgnored')) presented = presented.split(/\s+/)[0];
     if (presented === '') return has('acceptEmptyKey') ? acme : undefined;
     if (has('sqlInjectableKey') && /'\s*or\s*'?1'?\s*=\s*'?1/i.test(presented)) return acme;
     if (has('crashOnLongKey') && presented.length > 1024) throw new Error('key buffer overflow');
@@ -208,7 +217,8 @@ export function createSandbox(options: SandboxOptions = {}) {
   const reject = (c: Context<Env>, presented: string | undefined, found: StoredKey | undefined) => {
     const revoked = presented !== undefined && store.findByHash(presented)?.revoked === true && !found;
     if (alternative) {
-      c.header('WWW-Authenticate', 'ApiKey header="x-api-key"');
+      // RFC 6750 style: an error code only when a key was presented (it tells "no key" from "wrong key", not one wrong key from another).
+      c.header('WWW-Authenticate', `ApiKey header="x-api-key"${presented ? ', error="invalid_key"' : ''}`);
       c.header('RateLimit-Limit', String(limit));
       c.header('RateLimit-Remaining', String(limit));
       c.header('RateLimit-Reset', String(Math.ceil(windowMs / 1000)));
@@ -219,6 +229,8 @@ export function createSandbox(options: SandboxOptions = {}) {
     if (has('missingKeyForbidden') && presented === undefined) return c.json({ message: 'Forbidden' }, 403);
     if (has('revokedKeyForbidden') && revoked) return c.json({ message: 'Invalid API key' }, 403);
     if (has('revokedKeyExplained') && revoked) return c.json({ message: 'API key revoked' }, 401);
+    if (has('revokedKeyPrettyPrinted') && revoked) return c.body(JSON.stringify(kInvalidKeyBody, null, 2), 401, { 'content-type': 'application/json' });
+    if (has('revokedKeyCountedOnFetch') && revoked && c.req.method === 'GET') c.header('RateLimit-Limit', String(limit));
     if (has('echoKeyInBody') && presented) return c.json({ ...kInvalidKeyBody, presented: presented.slice(0, 24) }, 401);
     return c.json(extra(kInvalidKeyBody), 401);
   };
@@ -229,13 +241,16 @@ export function createSandbox(options: SandboxOptions = {}) {
     if (has('trailingSlashBypass') && rawPath.length > 1 && rawPath.endsWith('/')) return next();
     if (has('pathCaseBypass') && rawPath !== canonicalPath(rawPath) && rawPath.toLowerCase() === canonicalPath(rawPath).toLowerCase()) return next();
     if (has('headBypass') && c.req.method === 'HEAD') return next();
+    if (has('doubleSlashBypass') && rawPath.includes('//')) return next();
     if (has('validateBeforeAuth') && c.req.method === 'POST') {
       const invalid = await validationErrors(c);
       if (invalid) return invalid;
     }
     const presented = presentedKey(c);
-    const found = authenticate(c, presented);
+    const socket = c.env?.incoming?.socket;
+    const found = authenticate(c, presented) ?? (has('authCachedPerConnection') && socket ? connectionKeys.get(socket) : undefined);
     if (!found) return reject(c, presented, found);
+    if (socket) connectionKeys.set(socket, found);
     c.set('key', found);
     await next();
   });
@@ -256,13 +271,15 @@ export function createSandbox(options: SandboxOptions = {}) {
     window.count++;
     const resetSeconds = Math.max(0, Math.ceil((window.startedAt + windowMs - now) / 1000));
     const remaining = has('remainingNeverFalls') ? limit : Math.max(0, limit - window.count);
+    // resetCountsUp: a token bucket's time to refill what was spent, which grows with every request.
+    const reportedReset = has('resetCountsUp') ? Math.ceil((window.count * windowMs) / limit / 1000) : resetSeconds;
     const sendState = (left: number) => {
       if (has('noRateLimitHeaders')) return;
       c.res.headers.set('RateLimit-Limit', String(limit));
       c.res.headers.set('RateLimit-Remaining', String(left));
-      c.res.headers.set('RateLimit-Reset', String(resetSeconds));
+      c.res.headers.set('RateLimit-Reset', String(reportedReset));
     };
-    if (window.count > limit) {
+    if (window.count > limit - (has('throttlesEarly') ? 1 : 0)) {
       c.res = c.json(extra({ message: 'Rate limit exceeded', limit: has('throttleBodyWrongLimit') ? 60 : limit, retryAfterSeconds: resetSeconds }), 429);
       if (!has('throttleWithoutRetryAfter')) c.res.headers.set('Retry-After', String(resetSeconds));
       sendState(0);
@@ -286,11 +303,20 @@ export function createSandbox(options: SandboxOptions = {}) {
     }
   };
 
+  /** The alternative choices merge repeated customer ids before counting them (whether duplicates count is not stated). */
+  const mergeRepeatedCustomers = (value: unknown): unknown => {
+    const general = (value as { general?: { customerIds?: unknown } } | null)?.general;
+    if (alternative && general && Array.isArray(general.customerIds)) general.customerIds = [...new Set(general.customerIds)];
+    return value;
+  };
+
   /** The 400 for an invalid body, or undefined when the body is valid. */
   const validationErrors = async (c: Context<Env>): Promise<Response | undefined> => {
     const parsed = await readJson(c);
     if (!parsed.ok) return has('nonJsonBody500') ? c.json({ statusCode: 500, message: 'Internal server error' }, 500) : badRequest(c, ['body must be valid JSON']);
-    const problems = checkSchema('QuoteRequest', parsed.value).filter(
+    if (has('missingDestination500') && (parsed.value as { destination?: unknown } | null)?.destination === undefined)
+      return c.json({ statusCode: 500, message: 'Internal server error' }, 500);
+    const problems = checkSchema('QuoteRequest', mergeRepeatedCustomers(parsed.value)).filter(
       problem =>
         !(has('maxCustomersUnchecked') && /maxItems/.test(problem.schemaPath)) && !(has('emptyItemsAccepted') && /items\/minItems/.test(problem.schemaPath)),
     );
@@ -307,7 +333,7 @@ export function createSandbox(options: SandboxOptions = {}) {
       );
     }
     const body = parsed.value as { origin: LocationRequest; destination: LocationRequest };
-    const unresolved = (['origin', 'destination'] as const).filter(side => !enrich(body[side]));
+    const unresolved = (['origin', 'destination'] as const).filter(side => !enrich(body[side]) && !(side === 'origin' && has('originPostcodeUnchecked')));
     if (unresolved.length > 0 && !has('unresolvablePostcodeAccepted')) return badRequest(c, unresolved.map(side => `${side}.postalCode ${body[side].postalCode} could not be resolved`));
     return undefined;
   };
@@ -315,29 +341,36 @@ export function createSandbox(options: SandboxOptions = {}) {
   app.post(`${basePath}${kQuotePath}`, async c => {
     const invalid = await validationErrors(c);
     if (invalid) return invalid;
-    const body = (await c.req.json()) as { general: { customerIds: string[] }; origin: LocationRequest; destination: LocationRequest; items: ItemRequest[]; filters?: Filters };
+    const body = mergeRepeatedCustomers(await c.req.json()) as { general: { customerIds: string[] }; origin: LocationRequest; destination: LocationRequest; items: ItemRequest[]; filters?: Filters };
     // Without a key (only when a bypass fault skipped the guard) the handler trusts the body, as such handlers do.
     const key = c.get('key') as StoredKey | undefined;
     const org = key ? orgOf(key.orgId) : (kOrganisations.find(o => body.general.customerIds.every(id => id in o.customers)) ?? kOrganisations[0]);
 
     // Contract, Errors: one foreign customer rejects the whole request, no partial results.
-    if (!has('partialResultsForForeignCustomer') && body.general.customerIds.some(id => !(id in org.customers)))
+    const outside = (id: string) => (has('unknownCustomerPriced') ? kOrganisations.some(other => other !== org && id in other.customers) : !(id in org.customers));
+    if (!has('partialResultsForForeignCustomer') && body.general.customerIds.some(outside))
       return c.json(extra({ statusCode: 403, message: 'One or more customers do not belong to this organisation', error: 'Forbidden' }), 403);
     const priceFor = body.general.customerIds.filter(id => id in org.customers).slice(0, has('oneResultForManyCustomers') ? 1 : undefined);
 
     const blank = (location: LocationRequest) => ({ postalCode: location.postalCode, suburb: '', city: '', state: '', stateName: '', countryCode: location.countryCode ?? 'AU' });
-    const origin = enrich(body.origin) ?? blank(body.origin);
-    const destination = enrich(body.destination) ?? blank(body.destination);
+    const places = [enrich(body.origin) ?? blank(body.origin), enrich(body.destination) ?? blank(body.destination)];
+    const [origin, destination] = has('originDestinationSwapped') ? places.reverse() : places;
     const goods = goodsFor(body.items).map((line, index) => ({
       ...line,
       ...(has('goodsInMetres') ? { length: body.items[index].length, width: body.items[index].width, height: body.items[index].height } : {}),
+      ...(has('goodsWeightInGrams') ? { weight: line.weight * 1000 } : {}),
       ...(has('chargeableWeightIgnoresQuantity') ? { chargeableWeight: line.chargeableWeight / line.quantity } : {}),
     }));
     const chargeable = goods.reduce((sum, line) => sum + line.chargeableWeight, 0);
     const international = origin.countryCode !== destination.countryCode;
-    const filters = has('serviceFilterIgnored') ? { ...body.filters, serviceIds: undefined } : body.filters;
+    // Faults that misread the filters; matchesFilters is the documented reading.
+    let filters = body.filters;
+    if (has('serviceFilterIgnored')) filters = { ...filters, serviceIds: undefined };
+    if (has('carrierFilterIgnored')) filters = { ...filters, carrierIds: undefined };
+    if (has('onlyFirstFilterValue')) filters = Object.fromEntries(Object.entries(filters ?? {}).map(([name, values]) => [name, Array.isArray(values) ? values.slice(0, 1) : values]));
+    const matchesNothing = has('emptyFilterMatchesNothing') && Object.values(filters ?? {}).some(values => Array.isArray(values) && values.length === 0);
     const results = priceFor.map(customerId => {
-      const cards = cardsFor(org.customers[customerId], international).filter(card => matchesFilters(card, filters, has('filtersCombineWithOr') ? 'or' : 'and'));
+      const cards = cardsFor(org.customers[customerId], international).filter(card => !matchesNothing && matchesFilters(card, filters, has('filtersCombineWithOr') ? 'or' : 'and'));
       const priced = cards.map(card => {
         const quote = priceCard(card, chargeable);
         if (has('totalBelowAmount')) return { ...quote, totalAmount: Math.round((quote.totalAmount - quote.amount) * 100) / 100 };
@@ -346,7 +379,8 @@ export function createSandbox(options: SandboxOptions = {}) {
       });
       return {
         customerId,
-        quoteId: newQuoteId(),
+        // The alternative choices number quotes per customer (ACME-Q000001): the contract gives only an example id.
+        quoteId: alternative ? `${customerId}-Q${String(++quotesIssued).padStart(6, '0')}` : newQuoteId(),
         noQuoteMessage: priced.length === 0 ? 'No service matches this shipment and its filters' : '',
         quotes: priced,
       };
@@ -371,8 +405,12 @@ export function createSandbox(options: SandboxOptions = {}) {
     const foreign = stored !== undefined && key !== undefined && stored.orgId !== key.orgId;
     if (foreign && has('foreignQuoteForbidden')) return c.json(extra({ statusCode: 403, message: 'Forbidden resource', error: 'Forbidden' }), 403);
     // Contract: another organisation's quote is answered exactly like an unknown one.
-    if (!stored || (foreign && !has('foreignQuoteVisible')))
-      return c.json(extra({ statusCode: 404, message: 'Quote not found', error: 'Not Found' }), 404);
+    if (!stored || (foreign && !has('foreignQuoteVisible'))) {
+      if (foreign && has('foreignQuoteEtag')) c.header('ETag', `W/"${crypto.createHash('sha256').update(stored?.result.quoteId ?? '').digest('hex').slice(0, 16)}"`);
+      // The alternative choices echo the id asked for and the time, as some frameworks' exception filters do.
+      const echo = alternative ? { quoteId: c.req.param('quoteId'), timestamp: new Date().toISOString() } : {};
+      return c.json(extra({ statusCode: 404, message: 'Quote not found', error: 'Not Found', ...echo }), 404);
+    }
     const { origin, destination, goods } = stored.body;
     let result: object = stored.result;
     if (has('fetchedQuoteRepriced')) {

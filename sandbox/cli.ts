@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 
+import { closestMatch } from '../support/settings';
 import { kOrganisations } from './data';
 import { isFaultName, kFaults } from './faults';
 import { startSandbox, type RunningSandbox } from './start';
@@ -61,28 +62,6 @@ interface CliOptions {
   windowSeconds: number;
 }
 
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let diagonal = row[0];
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const above = row[j];
-      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diagonal = above;
-    }
-  }
-  return row[b.length];
-}
-
-function closest(name: string, candidates: string[]): string | undefined {
-  const scored = candidates
-    .map(candidate => ({ candidate, distance: editDistance(name.toLowerCase(), candidate.toLowerCase()) }))
-    .sort((a, b) => a.distance - b.distance);
-  const best = scored[0];
-  return best && best.distance <= Math.max(2, Math.floor(best.candidate.length / 3)) ? best.candidate : undefined;
-}
-
 function readInteger(option: string, raw: string | undefined, fallback: number, min: number, max: number): number {
   if (raw === undefined) return fallback;
   if (!/^\d+$/.test(raw.trim()) || Number(raw) < min || Number(raw) > max)
@@ -107,7 +86,7 @@ function readFaults(raw: string[] | undefined): string[] {
   const known = Object.keys(kFaults);
   for (const name of names) {
     if (isFaultName(name)) continue;
-    const suggestion = closest(name, known);
+    const suggestion = closestMatch(name, known);
     throw new UsageError(
       [
         `unknown fault "${name}".${suggestion ? ` Did you mean "${suggestion}"?` : ''}`,
@@ -142,7 +121,7 @@ function explainParseError(error: Error & { code?: string }): UsageError {
   const unknown = /Unknown option '([^']+)'/.exec(error.message)?.[1];
   if (error.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && unknown) {
     const names = Object.keys(kOptions).map(name => `--${name}`);
-    const suggestion = closest(unknown, names);
+    const suggestion = closestMatch(unknown, names);
     return new UsageError(`unknown option ${unknown}.${suggestion ? ` Did you mean ${suggestion}?` : ''}`);
   }
   const positional = /Unexpected argument '([^']*)'/.exec(error.message)?.[1];
@@ -181,7 +160,7 @@ export function parseCommandLine(args: string[]): Parsed {
 
   const choices = values.choices ?? 'documented';
   if (choices !== 'documented' && choices !== 'alternative') {
-    const suggestion = closest(choices, ['documented', 'alternative']);
+    const suggestion = closestMatch(choices, ['documented', 'alternative']);
     const hint = suggestion ? ` Did you mean "${suggestion}"?` : '';
     throw new UsageError(`--choices must be "documented" or "alternative"; found "${choices}".${hint}`);
   }

@@ -25,6 +25,8 @@ export interface Probe {
   body?: { json: unknown } | { raw: string; contentType: string };
   /** `raw`: Node's own HTTP client on a fresh connection, for what Playwright's request API cannot express. */
   transport?: 'playwright' | 'raw';
+  /** With `raw`: send on this keep-alive agent's connection instead of a fresh one. */
+  agent?: http.Agent;
   /** What the probe is, for titles: "revoked key", "near miss: last character cut". */
   label: string;
   /** The probe is meant to exhaust the window: no pacing, and a 429 is an answer, not something to retry. */
@@ -124,6 +126,7 @@ export interface WireRequest {
   url: string;
   headers: [string, string][];
   body?: string;
+  agent?: http.Agent;
 }
 
 /** Node's own client on a fresh connection: repeated header lines, exact header-name case, no cookie jar. */
@@ -131,7 +134,7 @@ export function sendRaw(request: WireRequest, timeoutMs: number): Promise<RawRes
   const url = new URL(request.url);
   const client = url.protocol === 'https:' ? https : http;
   return new Promise((resolve, reject) => {
-    const req = client.request(url, { method: request.method, agent: false, timeout: timeoutMs, setHost: true });
+    const req = client.request(url, { method: request.method, agent: request.agent ?? false, timeout: timeoutMs, setHost: true });
     const grouped = new Map<string, { name: string; values: string[] }>();
     for (const [name, value] of request.headers) {
       const entry = grouped.get(name.toLowerCase()) ?? { name, values: [] };
@@ -140,7 +143,7 @@ export function sendRaw(request: WireRequest, timeoutMs: number): Promise<RawRes
     }
     try {
       for (const { name, values } of grouped.values()) req.setHeader(name, values.length === 1 ? values[0] : values);
-      req.setHeader('connection', 'close');
+      if (!request.agent) req.setHeader('connection', 'close');
     } catch (error) {
       req.destroy();
       reject(error);
@@ -228,7 +231,7 @@ export function toWire(probe: Probe, baseUrl: string): { wire: WireRequest; reco
     recordedQuery += `${recordedQuery ? '&' : '?'}${encodeURIComponent(param.name)}=‹${param.role}›`;
   }
   return {
-    wire: { method: probe.method, url: `${baseUrl}${probe.path}${query}`, headers, body },
+    wire: { method: probe.method, url: `${baseUrl}${probe.path}${query}`, headers, body, agent: probe.agent },
     recorded: {
       method: probe.method,
       path: `${probe.path}${recordedQuery}`,

@@ -55,7 +55,41 @@ export function clearSecrets(): void {
  */
 const kKeyShape = /dzk_[a-z]{2,8}_[A-Za-z0-9_-]{8,}/gi;
 
-/** Replaces every registered secret, in any of its encoded forms, with `‹label›`. */
+/** Characters of a secret beyond its prefix that, found together anywhere, are treated as a piece of it. */
+const kPieceLength = 10;
+
+/**
+ * Replaces every run of text that repeats a piece of a registered secret beyond its 16-character
+ * prefix: a server may echo part of a key, or its secret part without the `dzk_live_` that the
+ * key-shaped pattern below looks for.
+ */
+function redactPieces(text: string, secret: Secret): string {
+  let out = text;
+  const value = secret.value;
+  for (let start = kKeyPrefixLength; start + kPieceLength <= value.length; start++) {
+    let at = out.indexOf(value.slice(start, start + kPieceLength));
+    while (at >= 0) {
+      let from = at;
+      let to = at + kPieceLength;
+      let left = start;
+      let right = start + kPieceLength;
+      while (from > 0 && left > 0 && out[from - 1] === value[left - 1]) {
+        from--;
+        left--;
+      }
+      while (to < out.length && right < value.length && out[to] === value[right]) {
+        to++;
+        right++;
+      }
+      const marker = `‹part of the ${secret.label}›`;
+      out = out.slice(0, from) + marker + out.slice(to);
+      at = out.indexOf(value.slice(start, start + kPieceLength), from + marker.length);
+    }
+  }
+  return out;
+}
+
+/** Replaces every registered secret, in any of its encoded forms, with `‹label›`, and any piece of one. */
 export function redact(text: string): string {
   let out = text;
   for (const secret of secrets) {
@@ -63,6 +97,7 @@ export function redact(text: string): string {
       if (out.includes(form)) out = out.split(form).join(`‹${secret.label}›`);
     }
   }
+  for (const secret of secrets) out = redactPieces(out, secret);
   return out.replace(kKeyShape, match => `${match.slice(0, kKeyPrefixLength)}…‹redacted›`);
 }
 

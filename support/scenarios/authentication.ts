@@ -1,4 +1,5 @@
 import { keyPrefix } from '../redact';
+import type { Exchange } from '../exchange';
 import type { Operation } from '../openapi';
 import { received, type Violation } from '../checks';
 import type { Scenario } from '../suite';
@@ -6,6 +7,11 @@ import { createdQuoteId, creatingOperation } from '../requests';
 import { expectServed, opName, rejectionScenario } from './helpers';
 
 const kSection = 'Authentication';
+
+/** The revoked key goes on two fresh connections to one operation: the first without a body, as the cheapest. */
+function freshConnections(op: Operation, ops: Operation[]): boolean {
+  return op === (ops.find(candidate => candidate.exampleBody === undefined) ?? ops[0]);
+}
 
 /**
  * The five basic authentication clauses, for every operation the document guards with x-api-key:
@@ -44,11 +50,20 @@ export function authenticationScenarios(ops: Operation[]): Scenario[] {
       rejectionScenario({
         id: `auth.revoked-key.${op.operationId}`,
         section: kSection,
-        title: `${name}: the revoked key is answered 401 with the documented body`,
+        title: freshConnections(op, ops)
+          ? `${name}: the revoked key is answered 401 with the documented body, on each of two fresh connections — every replica has revoked it`
+          : `${name}: the revoked key is answered 401 with the documented body`,
         tags: ['@auth'],
         check: 'revokedKeyRejected',
-        hint: 'Check that DYSPACH_REVOKED_API_KEY was revoked in the portal before this run started.',
-        send: async ctx => [await ctx.send(ctx.probe(op, 'revoked key', { role: 'revoked key', value: ctx.target.keys.revoked }))],
+        hint: 'Check that DYSPACH_REVOKED_API_KEY was revoked in the portal before this run started. A revoked key accepted on some connections only points at a replica or cache that has not seen the revocation.',
+        async send(ctx) {
+          const revoked = { role: 'revoked key', value: ctx.target.keys.revoked };
+          if (!freshConnections(op, ops)) return [await ctx.send(ctx.probe(op, 'revoked key', revoked))];
+          // One replica's cache proves nothing about another's: two new connections, one after the other.
+          const out: Exchange[] = [];
+          for (const n of [1, 2]) out.push(await ctx.send(ctx.probe(op, `revoked key, fresh connection ${n}`, revoked, { transport: 'raw' })));
+          return out;
+        },
       }),
     );
 

@@ -56,6 +56,7 @@ export interface RejectionScenarioSpec {
   tags: string[];
   check: CheckId;
   needs?: Scenario['needs'];
+  optIn?: Scenario['optIn'];
   send(ctx: ScenarioContext): Promise<Exchange[]>;
   alsoLegal?: number[];
   hint?: string;
@@ -70,6 +71,7 @@ export function rejectionScenario(spec: RejectionScenarioSpec): Scenario {
     tags: spec.tags,
     checks: [spec.check],
     needs: spec.needs,
+    optIn: spec.optIn,
     async run(ctx) {
       const exchanges = await spec.send(ctx);
       await ctx.verify(spec.check, exchanges.flatMap(ex => expectRejected(ex, spec.alsoLegal, spec.hint)));

@@ -43,6 +43,7 @@ interface QuoteLine {
 }
 
 interface ItemSent {
+  type: unknown;
   quantity: number;
   length: number;
   width: number;
@@ -201,6 +202,7 @@ function checkGoodsInCentimetres(ex: Exchange, body: QuoteBody): Violation[] {
     const match = [...unused].find(i => echoes(goods[i]));
     if (match !== undefined) {
       unused.delete(match);
+      problems.push(...checkEchoedAsSent(ex, item, index, goods[match], match));
       return;
     }
     const line = goods[index];
@@ -213,6 +215,56 @@ function checkGoodsInCentimetres(ex: Exchange, body: QuoteBody): Violation[] {
       hint: asSent ? 'The dimensions are echoed as sent, in metres; the contract echoes them in centimetres.' : undefined,
     });
   });
+  return problems;
+}
+
+/** Contract, Generate quotes: the goods are the items echoed back; only the dimensions change unit. */
+function checkEchoedAsSent(ex: Exchange, item: ItemSent, index: number, line: GoodsLine, at: number): Violation[] {
+  const differences: string[] = [];
+  if (item.type !== undefined && line.type !== item.type) differences.push(`type ${JSON.stringify(line.type)}, sent ${JSON.stringify(item.type)}`);
+  if (!closeTo(line.quantity, item.quantity, 0)) differences.push(`quantity ${JSON.stringify(line.quantity)}, sent ${item.quantity}`);
+  if (!closeTo(line.weight, item.weight, kKilogramTolerance)) differences.push(`weight ${JSON.stringify(line.weight)}, sent ${item.weight} kg`);
+  if (differences.length === 0) return [];
+  const grams = closeTo(line.weight, item.weight * 1000, kKilogramTolerance * 1000);
+  return [{
+    summary: `items[${index}] is echoed as goods[${at}] with ${differences.join('; ')}`,
+    expected: `type ${JSON.stringify(item.type)}, quantity ${item.quantity}, weight ${item.weight} (kilograms, as sent)`,
+    received: `goods[${at}] type ${JSON.stringify(line.type)}, quantity ${JSON.stringify(line.quantity)}, weight ${JSON.stringify(line.weight)}`,
+    exchange: ex,
+    hint: grams ? 'The weight is a thousand times the one sent: it seems echoed in grams; the contract keeps kilograms.' : undefined,
+  }];
+}
+
+interface LocationSent {
+  postalCode?: unknown;
+  countryCode?: unknown;
+}
+
+/** Contract, Generate quotes: origin and destination are the requested places, enriched; countryCode defaults to AU. */
+function checkLocations(ex: Exchange, body: QuoteBody): Violation[] {
+  const sent = (ex.request.body ?? {}) as { origin?: LocationSent; destination?: LocationSent };
+  const wanted = (side: 'origin' | 'destination') => ({
+    postalCode: String(sent[side]?.postalCode ?? ''),
+    countryCode: typeof sent[side]?.countryCode === 'string' ? (sent[side].countryCode as string).toUpperCase() : 'AU',
+  });
+  const got = (side: 'origin' | 'destination') => {
+    const location = isRecord(body[side]) ? body[side] : {};
+    return { postalCode: String(location.postalCode ?? '(absent)').trim(), countryCode: String(location.countryCode ?? '(absent)').trim().toUpperCase() };
+  };
+  const same = (a: { postalCode: string; countryCode: string }, b: { postalCode: string; countryCode: string }) => a.postalCode === b.postalCode && a.countryCode === b.countryCode;
+  const show = (place: { postalCode: string; countryCode: string }) => `${place.postalCode} ${place.countryCode}`;
+  const swapped = same(got('origin'), wanted('destination')) && same(got('destination'), wanted('origin'));
+  const problems: Violation[] = [];
+  for (const side of ['origin', 'destination'] as const) {
+    if (same(got(side), wanted(side))) continue;
+    problems.push({
+      summary: `${side} is ${show(got(side))}, but ${show(wanted(side))} was requested`,
+      expected: `${side}.postalCode ${wanted(side).postalCode}, ${side}.countryCode ${wanted(side).countryCode}`,
+      received: `${side} ${JSON.stringify(body[side])?.slice(0, 200)}`,
+      exchange: ex,
+      hint: swapped ? 'Origin and destination seem swapped.' : undefined,
+    });
+  }
   return problems;
 }
 
@@ -321,9 +373,17 @@ function checkFetchedQuote(created: Exchange, fetched: Exchange, quoteId: string
 
 // --- Filters --------------------------------------------------------------------------------------------
 
+/**
+ * The five documented filter arrays. A quote line carries its serviceId and rateCardId only, so the
+ * suite judges those two; carrierIds, serviceTypes and serviceClasses are sent empty (no restriction)
+ * or with a value that cannot match (nothing priced), where no quote line is needed to judge.
+ */
 interface FilterSet {
+  carrierIds?: string[];
   serviceIds?: string[];
   rateCardIds?: string[];
+  serviceTypes?: string[];
+  serviceClasses?: string[];
 }
 
 const pairOf = (quote: QuoteLine) => `${String(quote.serviceId)} / ${String(quote.rateCardId)}`;
@@ -354,47 +414,54 @@ function filteredResults(ex: Exchange): { byCustomer: Map<string, CustomerResult
 
 const kFilterHint = 'The filters are documented as optional string arrays in the request body, next to general, origin, destination and items.';
 
+/** The two services most customers of the unfiltered answer were offered (one, when it offered only one). */
+function servicesToFilterBy(results: CustomerResult[]): string[] {
+  const offered = results.map(result => new Set(quotesOf(result).map(quote => String(quote.serviceId))));
+  const reach = (service: string) => offered.filter(set => set.has(service)).length;
+  return [...new Set(offered.flatMap(set => [...set]))].sort((a, b) => reach(b) - reach(a)).slice(0, 2);
+}
+
 function filterScenarios(): Scenario[] {
   const createName = opName(creatingOperation());
   return [
     {
       id: 'filters.service',
       section: kSection.filters,
-      title: `${createName}: filters.serviceIds with one service of the unfiltered answer keeps only that service`,
+      title: `${createName}: filters.serviceIds with two services of the unfiltered answer (one, if it offered only one) keeps exactly those services' quotes, each one still offered (OR within a dimension)`,
       tags: ['@quotes', '@filters'],
       checks: ['filterByService'],
       async run(ctx) {
         const { ex: created } = createdQuote(ctx);
         const results = resultsOf(created);
-        // The service most customers were offered, so that the filtered answer says something for each.
-        const offered = results.map(result => new Set(quotesOf(result).map(quote => String(quote.serviceId))));
-        const reach = (service: string) => offered.filter(set => set.has(service)).length;
-        const service = [...new Set(offered.flatMap(set => [...set]))].sort((a, b) => reach(b) - reach(a))[0];
-        if (service === undefined) return ctx.host.skip('the run\'s first request was answered with no quotes, so there is no service to filter by');
+        const services = servicesToFilterBy(results);
+        if (services.length === 0) return ctx.host.skip('the run\'s first request was answered with no quotes, so there is no service to filter by');
 
-        const ex = await sendFiltered(ctx, { serviceIds: [service] }, `filters.serviceIds = ["${service}"]`);
+        const ex = await sendFiltered(ctx, { serviceIds: services }, `filters.serviceIds = ${JSON.stringify(services)}`);
 
         const { byCustomer, problems } = filteredResults(ex);
         for (const original of results) {
           const customer = String(original.customerId);
+          if (!byCustomer.has(customer)) continue;
           const quotes = quotesOf(byCustomer.get(customer));
-          const others = quotes.filter(quote => quote.serviceId !== service);
+          const others = quotes.filter(quote => !services.includes(String(quote.serviceId)));
           if (others.length) {
             problems.push({
               summary: `customer ${customer}: ${others.length} quote(s) of other services`,
-              expected: `only serviceId ${service}`,
+              expected: `only serviceIds ${JSON.stringify(services)}`,
               received: `serviceIds ${JSON.stringify([...new Set(others.map(quote => quote.serviceId))])}`,
               exchange: ex,
               hint: kFilterHint,
             });
           }
-          const had = quotesOf(original).some(quote => quote.serviceId === service);
-          if (had && quotes.length === 0 && byCustomer.has(customer)) {
+          const lost = services.filter(service => quotesOf(original).some(quote => quote.serviceId === service) && !quotes.some(quote => quote.serviceId === service));
+          if (lost.length) {
+            const onlyFirstKept = services.length > 1 && lost.length === 1 && lost[0] !== services[0];
             problems.push({
-              summary: `customer ${customer}: no quote left, though the unfiltered answer offered ${service}`,
-              expected: `the ${service} quote(s)`,
-              received: 'quotes: []',
+              summary: `customer ${customer}: no quote of ${lost.join(' or ')}, though the unfiltered answer offered ${lost.length === 1 ? 'it' : 'them'}`,
+              expected: `the quotes of ${JSON.stringify(services.filter(service => quotesOf(original).some(quote => quote.serviceId === service)))}`,
+              received: `serviceIds ${JSON.stringify([...new Set(quotes.map(quote => quote.serviceId))])}`,
               exchange: ex,
+              hint: onlyFirstKept ? 'Only the first serviceIds value seems applied; values within one dimension combine with OR.' : undefined,
             });
           }
         }
@@ -404,7 +471,7 @@ function filterScenarios(): Scenario[] {
     {
       id: 'filters.and-across-dimensions',
       section: kSection.filters,
-      title: `${createName}: filters.serviceIds with two services and filters.rateCardIds with one card keep only quotes that satisfy both (AND across, OR within)`,
+      title: `${createName}: filters.serviceIds with two services and filters.rateCardIds with one card keep only quotes that satisfy both (AND across, OR within), while empty carrierIds, serviceTypes and serviceClasses restrict nothing`,
       tags: ['@quotes', '@filters'],
       checks: ['filtersCombineWithAnd'],
       async run(ctx) {
@@ -421,9 +488,10 @@ function filterScenarios(): Scenario[] {
         }
         if (!pick) return ctx.host.skip('no customer of the run\'s first request was offered two distinct services, so AND across dimensions cannot be told from OR');
         const [a, b] = pick;
-        const filters = { serviceIds: [String(a.serviceId), String(b.serviceId)], rateCardIds: [String(a.rateCardId)] };
+        // Contract, Filters: an empty array puts no restriction on its dimension.
+        const filters = { carrierIds: [], serviceIds: [String(a.serviceId), String(b.serviceId)], rateCardIds: [String(a.rateCardId)], serviceTypes: [], serviceClasses: [] };
 
-        const label = `filters.serviceIds = ${JSON.stringify(filters.serviceIds)}, rateCardIds = ${JSON.stringify(filters.rateCardIds)}`;
+        const label = `filters.serviceIds = ${JSON.stringify(filters.serviceIds)}, rateCardIds = ${JSON.stringify(filters.rateCardIds)}, the other three []`;
         const ex = await sendFiltered(ctx, filters, label);
 
         const { byCustomer, problems } = filteredResults(ex);
@@ -450,6 +518,7 @@ function filterScenarios(): Scenario[] {
               expected: JSON.stringify([...wanted]),
               received: `service / rate card ${JSON.stringify(got.map(pairOf))}`,
               exchange: ex,
+              hint: got.length === 0 ? 'Nothing was priced: an empty carrierIds, serviceTypes or serviceClasses seems to match nothing, where it should restrict nothing.' : undefined,
             });
           }
         }
@@ -459,13 +528,13 @@ function filterScenarios(): Scenario[] {
     {
       id: 'filters.no-match',
       section: kSection.filters,
-      title: `${createName}: a filter that matches nothing is answered 200 with an empty quotes list for every customer`,
+      title: `${createName}: a filter that matches nothing (a carrierIds value no carrier has) is answered 200 with an empty quotes list for every customer`,
       tags: ['@quotes', '@filters'],
       checks: ['emptyFilterResultIsSuccess'],
       async run(ctx) {
-        const service = `CONFORMANCE-NO-SUCH-SERVICE-${crypto.randomBytes(4).toString('hex').toUpperCase()}`;
+        const carrier = `CONFORMANCE-NO-SUCH-CARRIER-${crypto.randomBytes(4).toString('hex').toUpperCase()}`;
 
-        const ex = await sendFiltered(ctx, { serviceIds: [service] }, 'filters.serviceIds = [a never-existing service]');
+        const ex = await sendFiltered(ctx, { carrierIds: [carrier] }, 'filters.carrierIds = [a never-existing carrier]');
 
         const problems: Violation[] = [];
         if (ex.status !== 200) {
@@ -480,11 +549,11 @@ function filterScenarios(): Scenario[] {
           const quotes = quotesOf(result);
           if (quotes.length) {
             problems.push({
-              summary: `customer ${String(result.customerId)}: ${quotes.length} quote(s) for service ${service}, which does not exist`,
+              summary: `customer ${String(result.customerId)}: ${quotes.length} quote(s), though carrierIds names only ${carrier}, which does not exist`,
               expected: 'quotes: []',
               received: `serviceIds ${JSON.stringify(quotes.map(quote => quote.serviceId))}`,
               exchange: ex,
-              hint: kFilterHint,
+              hint: `The carrierIds filter seems not applied. ${kFilterHint}`,
             });
           }
         }
@@ -509,8 +578,14 @@ export function quoteScenarios(ops: Operation[]): Scenario[] {
       checkResultsPerCustomer,
     ),
     createdQuoteScenario(
+      'quotes.locations',
+      `${createName}: origin and destination are the requested postcodes and countries (AU when none is sent), enriched`,
+      'locationsMatchRequest',
+      checkLocations,
+    ),
+    createdQuoteScenario(
       'quotes.goods-in-centimetres',
-      `${createName}: goods echo each item with its dimensions in centimetres`,
+      `${createName}: goods echo each item's type, quantity and weight in kilograms unchanged, with its dimensions in centimetres`,
       'goodsEchoInCentimetres',
       checkGoodsInCentimetres,
     ),

@@ -65,6 +65,24 @@ function judgeFall(before: Reading, after: Reading, hint?: string): Violation[] 
   ];
 }
 
+/**
+ * A violation when RateLimit-Reset grew between two answers of one window. It counts the seconds
+ * until a fixed end, so it can only stay (rounding) or fall; a renewed window is not "one window".
+ */
+function judgeCountdown(before: Reading, after: Reading): Violation[] {
+  // One second of slack: servers round the seconds left, and replicas' clocks differ a little.
+  if (after.reset <= before.reset + 1) return [];
+  return [
+    {
+      summary: `RateLimit-Reset went from ${before.reset} to ${after.reset} in one window`,
+      expected: `at most ${before.reset}: the seconds until the window resets count down`,
+      received: `RateLimit-Reset ${before.reset} after ${before.ex.request.method} ${before.ex.request.path} (${before.ex.label}), then ${after.reset} after ${after.ex.request.method} ${after.ex.request.path} (${after.ex.label})`,
+      exchange: after.ex,
+      hint: 'A fixed window ends at a fixed time. A Reset that grows with each request looks like a token bucket\'s time to refill, or the seconds since the window opened.',
+    },
+  ];
+}
+
 function unreadable(ex: Exchange, what: string): Violation {
   return {
     summary: `${what}: answered ${ex.status} without integer RateLimit-Remaining and RateLimit-Reset headers, so the window cannot be followed`,
@@ -100,14 +118,25 @@ function remainingFallsScenario(ops: Operation[]): Scenario {
   return {
     id: 'rate-limits.remaining-falls',
     section: kSection,
-    title: 'every operation: a request of the active key lowers RateLimit-Remaining within the window',
+    title: 'every operation: a request of the active key lowers RateLimit-Remaining within the window, and RateLimit-Reset never counts up in it',
     tags: ['@rate-limit'],
     checks: ['rateLimitRemainingFalls'],
     async run(ctx) {
       const problems: Violation[] = [];
       const covered = new Set<string>();
       const active = readings(history(ctx).filter(isActive));
+      // Reset is judged against the first answer of each window, so a slow climb (one second per request) shows too.
+      let anchor = active[0];
+      let countdownReported = false;
       for (let i = 1; i < active.length; i++) {
+        if (!sameWindow(anchor, active[i].ex)) {
+          anchor = active[i];
+          countdownReported = false;
+        } else if (!countdownReported) {
+          const climb = judgeCountdown(anchor, active[i]);
+          problems.push(...climb);
+          countdownReported = climb.length > 0;
+        }
         if (!sameWindow(active[i - 1], active[i].ex)) continue;
         problems.push(...judgeFall(active[i - 1], active[i]));
         covered.add(active[i].ex.operation ?? '');
@@ -123,13 +152,13 @@ function remainingFallsScenario(ops: Operation[]): Scenario {
           continue;
         }
         if (before && sameWindow(before, first)) {
-          problems.push(...judgeFall(before, after));
+          problems.push(...judgeFall(before, after), ...judgeCountdown(before, after));
           continue;
         }
         const second = await ctx.send(ctx.probe(op, 'active key, following the window again', activeKey(ctx)));
         const again = readWindow(second);
         if (!again) problems.push(unreadable(second, `${opName(op)} with the active key`));
-        else if (sameWindow(after, second)) problems.push(...judgeFall(after, again));
+        else if (sameWindow(after, second)) problems.push(...judgeFall(after, again), ...judgeCountdown(after, again));
         else ctx.observe(`${opName(op)}: the window renewed between two requests a moment apart (RateLimit-Reset ${after.reset}); not judged`);
       }
 
@@ -193,7 +222,7 @@ function throttlingScenario(ops: Operation[]): Scenario {
   return {
     id: 'rate-limits.throttling',
     section: kSection,
-    title: `${opName(op)}: once the window is spent, a request is answered 429 with Retry-After and the documented body, and served again Retry-After seconds later`,
+    title: `${opName(op)}: once the window is spent, and not before, a request is answered 429 with Retry-After and the documented body, and served again Retry-After seconds later`,
     tags: ['@rate-limit', '@throttling'],
     checks: ['throttledResponseDocumented', 'throttleLiftsAfterRetryAfter'],
     optIn: 'DYSPACH_THROTTLING',
@@ -204,6 +233,8 @@ function throttlingScenario(ops: Operation[]): Scenario {
       let bound: number | undefined;
       let limit: number | undefined;
       let previous: Reading | undefined;
+      // The answer just before, in this loop: nothing else this run sent came between it and the next.
+      let prior: Reading | undefined;
       let renewed = false;
       let throttled: Exchange | undefined;
       let last: Exchange | undefined;
@@ -218,6 +249,7 @@ function throttlingScenario(ops: Operation[]): Scenario {
         const reading = readWindow(last);
         if (previous && reading && reading.remaining > previous.remaining) renewed = true;
         previous = reading ?? previous;
+        prior = reading;
       }
 
       if (!throttled) {
@@ -232,6 +264,16 @@ function throttlingScenario(ops: Operation[]): Scenario {
       }
 
       const problems: Violation[] = [];
+      // A renewed window only adds room, so a 429 right after "Remaining: 1 or more" is early in any window.
+      if (prior && prior.remaining >= 1) {
+        problems.push({
+          summary: `429 right after an answer that left RateLimit-Remaining ${prior.remaining}`,
+          expected: '429 only once RateLimit-Remaining has reached 0',
+          received: `${describe(prior)}, then 429`,
+          exchange: throttled,
+          hint: 'Remaining must say what is left: the request after "Remaining: 1" is still served. Other traffic of the organisation at the same moment would also explain it.',
+        });
+      }
       const retryAfter = intHeader(throttled, 'Retry-After');
       if (retryAfter === undefined) {
         const raw = throttled.headers['retry-after'];

@@ -1,4 +1,4 @@
-import type { APIRequestContext } from '@playwright/test';
+import { request as playwrightRequest, type APIRequestContext } from '@playwright/test';
 
 import { startSandbox, type RunningSandbox } from '../../sandbox/start';
 import type { SandboxOptions } from '../../sandbox/app';
@@ -82,7 +82,9 @@ export async function runSuiteAgainst(
     const memory = new RunMemory();
     for (const scenario of allScenarios(keyedOperations()).filter(select)) {
       const host = new TallyHost(scenario.id);
-      const ctx = new ScenarioContext({ target, memory, created, operations: keyedOperations(), timeoutMs: 5000, playwright: request, host });
+      // Each scenario has its own request context and so its own connections, as each Playwright test has.
+      const context = await playwrightRequest.newContext();
+      const ctx = new ScenarioContext({ target, memory, created, operations: keyedOperations(), timeoutMs: 5000, playwright: context, host });
       try {
         await scenario.run(ctx);
         await ctx.finish();
@@ -90,6 +92,7 @@ export async function runSuiteAgainst(
         if (error instanceof SkipSignal) outcome.skipped.push(`${scenario.id}: ${error.message}`);
         else outcome.errors.push(`${scenario.id}: ${(error as Error).message}`);
       }
+      await context.dispose();
       outcome.requests += host.requests;
       outcome.observations.push(...host.observations);
       outcome.warnings.push(...host.warnings);
