@@ -125,11 +125,12 @@ function remainingFallsScenario(ops: Operation[]): Scenario {
       const problems: Violation[] = [];
       const covered = new Set<string>();
       const active = readings(history(ctx).filter(isActive));
-      // Reset is judged against the first answer of each window, so a slow climb (one second per request) shows too.
+      // Reset is judged against the first answer of each window, so a slow climb (one second per request)
+      // shows too. A window is followed by its Remaining: it only goes back up when a new window opens.
       let anchor = active[0];
       let countdownReported = false;
       for (let i = 1; i < active.length; i++) {
-        if (!sameWindow(anchor, active[i].ex)) {
+        if (active[i].remaining > active[i - 1].remaining) {
           anchor = active[i];
           countdownReported = false;
         } else if (!countdownReported) {
