@@ -85,9 +85,12 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
       base.skip(lost !== undefined, `not run: the target stopped answering earlier in this run — ${lost}`);
 
       const check = scenario.checks[0];
-      await allure.feature(scenario.section);
-      await allure.story(check ? kChecks[check].clause : scenario.title);
-      await allure.severity(scenario.checks.some(id => kChecks[id].severity === 'blocker') ? 'blocker' : 'critical');
+      // One call: each allure-js-commons call is a message of its own to the reporter.
+      await allure.labels(
+        { name: 'feature', value: scenario.section },
+        { name: 'story', value: check ? kChecks[check].clause : scenario.title },
+        { name: 'severity', value: severityOf(scenario) },
+      );
 
       for (const need of scenario.needs ?? []) {
         const missing = need === 'second' ? !target.keys.second : !target.keys.otherOrg || !target.otherOrgCustomerId;
@@ -116,6 +119,12 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
     });
   },
 });
+
+/** The report's severity: the most severe of the scenario's checks (authentication failures are blockers). */
+function severityOf(scenario: Scenario): string {
+  const levels = scenario.checks.map(id => kChecks[id].severity);
+  return levels.includes('blocker') ? 'blocker' : levels.includes('critical') ? 'critical' : 'normal';
+}
 
 /** A scenario's tags and its clause annotation, for `test(title, details(scenario), …)`. */
 export function details(scenario: Scenario) {

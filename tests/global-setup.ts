@@ -104,7 +104,8 @@ async function setUp(config: FullConfig) {
     sandbox && sandbox.faults.length ? `faults: ${sandbox.faults.join(', ')}` : undefined,
     sandbox && settings.sandbox.choices !== 'documented' ? `${settings.sandbox.choices} choices` : undefined,
   ].filter(Boolean);
-  process.stdout.write(redact(`Dyspach conformance suite → ${settings.baseUrl}${extras.length ? ` (${extras.join('; ')})` : ''}\n`));
+  // stderr: stdout belongs to the reporters (`--reporter=json > report.json` must stay valid JSON).
+  process.stderr.write(redact(`Dyspach conformance suite → ${settings.baseUrl}${extras.length ? ` (${extras.join('; ')})` : ''}\n`));
 
   let session: Session | undefined;
   runState.targetKind = settings.targetKind;
