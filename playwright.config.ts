@@ -8,6 +8,8 @@ const envFile = process.env.DYSPACH_ENV_FILE ?? '.env';
 if (envFile !== 'none') dotenv.config({ path: path.resolve(__dirname, envFile), quiet: true });
 // Every file a run leaves behind goes under this folder, which the leak check scans at the end.
 const reportsDir = path.resolve(__dirname, process.env.DYSPACH_REPORTS_DIR?.trim() || 'reports');
+// Where Playwright and Allure write when a reporter or output folder is chosen on the command line.
+const kDefaultOutputFolders = ['playwright-report', 'blob-report', 'test-results', 'allure-results'];
 
 /**
  * The conformance suite. With no DYSPACH_BASE_URL it runs against the embedded local sandbox,
@@ -35,7 +37,7 @@ export default defineConfig({
     ['allure-playwright', { resultsDir: path.join(reportsDir, 'allure-results'), detail: false }],
     ['./support/reporters/summary.ts', { outputDir: reportsDir }],
     // Last, so that it reads what the others wrote: fails the run if any report holds a key.
-    ['./support/reporters/leak-check.ts', { dirs: [reportsDir] }],
+    ['./support/reporters/leak-check.ts', { dirs: [reportsDir, ...kDefaultOutputFolders] }],
   ],
   use: {
     // Playwright's traces record request headers, and so the key: tracing stays off. With --trace on,

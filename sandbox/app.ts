@@ -100,8 +100,8 @@ export function createSandbox(options: SandboxOptions = {}) {
     return out;
   };
 
-  // Trailing-slash and other-case paths are served like the plain ones in the alternative choices,
-  // and (without their guard) by the bypass faults.
+  // Trailing-slash, other-case and doubled-slash paths are served like the plain ones in the
+  // alternative choices, and (without their guard) by the bypass faults.
   const servesVariants = alternative || has('trailingSlashBypass') || has('pathCaseBypass') || has('doubleSlashBypass');
   const app = new Hono<Env>({
     getPath: request => {
@@ -280,7 +280,7 @@ export function createSandbox(options: SandboxOptions = {}) {
       c.res.headers.set('RateLimit-Reset', String(reportedReset));
     };
     if (window.count > limit - (has('throttlesEarly') ? 1 : 0)) {
-      c.res = c.json(extra({ message: 'Rate limit exceeded', limit: has('throttleBodyWrongLimit') ? 60 : limit, retryAfterSeconds: resetSeconds }), 429);
+      c.res = c.json(extra({ message: 'Rate limit exceeded', limit: has('throttleBodyWrongLimit') ? limit + 1 : limit, retryAfterSeconds: resetSeconds }), 429);
       if (!has('throttleWithoutRetryAfter')) c.res.headers.set('Retry-After', String(resetSeconds));
       sendState(0);
       return c.res;

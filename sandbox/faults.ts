@@ -108,7 +108,7 @@ export const kFaults = {
   resetCountsUp: { imitates: 'RateLimit-Reset sent as a token bucket\'s time to refill, which grows with every request instead of counting down', caughtBy: ['rateLimitRemainingFalls'] },
   throttlesEarly: { imitates: 'a limiter that throttles at count = limit while RateLimit-Remaining still says 1 (off by one)', caughtBy: ['throttledResponseDocumented'], throttling: true },
   throttleWithoutRetryAfter: { imitates: 'a 429 sent without the Retry-After header', caughtBy: ['throttledResponseDocumented', 'rateLimitHeadersPresent'], throttling: true },
-  throttleBodyWrongLimit: { imitates: 'a 429 body reporting the default limit (60) instead of the account\'s own', caughtBy: ['throttledResponseDocumented'], throttling: true },
+  throttleBodyWrongLimit: { imitates: 'a 429 body reporting the count that tripped the limit (limit + 1) as the limit', caughtBy: ['throttledResponseDocumented'], throttling: true },
   throttleNeverLifts: { imitates: 'a window that is not renewed once exceeded, so a throttled organisation stays throttled', caughtBy: ['throttleLiftsAfterRetryAfter'], throttling: true },
 } as const satisfies Record<string, FaultSpec>;
 

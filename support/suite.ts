@@ -217,7 +217,7 @@ export class ScenarioContext {
   }
 }
 
-/** The first request of a run: creates the quote the fetch checks use, and finds configuration problems early. */
+/** Why the run's first request showed that the run cannot go ahead; its message is the whole story for the user. */
 export class PreflightError extends Error {
   constructor(lines: string[]) {
     super(lines.join('\n'));
@@ -226,6 +226,7 @@ export class PreflightError extends Error {
   }
 }
 
+/** The first request of a run: creates the quote the fetch checks use, and finds configuration problems early. */
 export async function preflight(target: RunTarget, timeoutMs: number, playwright?: APIRequestContext): Promise<Exchange> {
   const op = creatingOperation();
   const body = bodyFor(op, target);

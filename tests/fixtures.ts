@@ -52,7 +52,7 @@ class PlaywrightHost implements Host {
 
 interface WorkerFixtures {
   session: Session | undefined;
-  /** Timeouts in a row in this worker; two mean the target is gone (see `markTargetLost`). */
+  /** Tests in a row in this worker that ended in a timeout or a reset connection; two mean the target is gone (see `markTargetLost`). */
   health: { consecutiveTimeouts: number };
   settings: Settings;
   target: RunTarget;
@@ -109,7 +109,7 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
         if (error instanceof TransportError) {
           health.consecutiveTimeouts = error.code === 'timeout' || error.code === 'reset' ? health.consecutiveTimeouts + 1 : 0;
           // A refused or unresolvable target is gone; one slow answer may be the server's reply to a
-          // hostile probe, so only a second test in a row that times out ends the run.
+          // hostile probe, so only a second test in a row that times out (or is reset) ends the run.
           if (error.code === 'refused' || error.code === 'dns' || health.consecutiveTimeouts >= 2) markTargetLost(session, error.message.split('\n')[0]);
         }
         throw error;

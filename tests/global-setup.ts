@@ -44,7 +44,12 @@ function forTheUser(error: unknown): unknown {
  */
 function guardAgainstLeaksOnExit(config: FullConfig): void {
   const configDir = config.configFile ? path.dirname(config.configFile) : config.rootDir;
-  const roots = [path.resolve(configDir, process.env.DYSPACH_REPORTS_DIR?.trim() || 'reports'), ...config.projects.map(project => project.outputDir)];
+  const roots = [
+    path.resolve(configDir, process.env.DYSPACH_REPORTS_DIR?.trim() || 'reports'),
+    // Playwright's and Allure's own default folders, where `--reporter=html` and the like write.
+    ...['playwright-report', 'blob-report', 'test-results', 'allure-results'].map(folder => path.resolve(configDir, folder)),
+    ...config.projects.map(project => project.outputDir),
+  ];
   process.once('exit', () => {
     if (runState.leakFindings !== undefined) return;
     const findings = scanFiles(roots, secretsOfThisRun());

@@ -1,6 +1,5 @@
 import http from 'node:http';
 
-
 import { received, type Violation } from '../checks';
 import type { Exchange, Probe } from '../exchange';
 import type { Operation } from '../openapi';
@@ -256,7 +255,7 @@ export function attackScenarios(ops: Operation[]): Scenario[] {
     scenarios.push({
       id: `attack.hostile.${hostile.slug}`,
       section: kSection,
-      title: `${opName(op)}: ${hostile.title} in x-api-key is answered 401, never 2xx or 5xx`,
+      title: `${opName(op)}: ${hostile.title} in x-api-key is answered 401${hostile.alsoLegal ? ` (or ${hostile.alsoLegal.join(', ')}, as HTTP allows)` : ''}, never 2xx or 5xx`,
       tags: ['@auth', '@attack'],
       checks: ['hostileValueRejected'],
       async run(ctx) {
@@ -391,7 +390,7 @@ export function attackScenarios(ops: Operation[]): Scenario[] {
   scenarios.push({
     id: 'attack.second-key',
     section: kSection,
-    title: `${opName(secondOp)}: another active key of the organisation is served too — revocation is per key`,
+    title: `${opName(secondOp)}: another active key of the same organisation is served too — an organisation may hold several keys`,
     tags: ['@auth', '@attack'],
     checks: ['everyActiveKeyAccepted'],
     needs: ['second'],
@@ -477,8 +476,7 @@ export function attackScenarios(ops: Operation[]): Scenario[] {
       }
       await ctx.verify('rejectionEchoesNothing', echoes);
 
-      const sample = reference;
-      const header = (name: string) => (sample.headers[name] === undefined ? 'no' : 'a');
+      const header = (name: string) => (reference.headers[name] === undefined ? 'no' : 'a');
       ctx.observe(`401 carries ${header('www-authenticate')} WWW-Authenticate header and ${header('ratelimit-limit')} RateLimit-Limit header (not stated: both are legal)`);
       observeTiming(ctx, byKind);
     },
@@ -487,11 +485,9 @@ export function attackScenarios(ops: Operation[]): Scenario[] {
   return scenarios;
 }
 
-/** The value a recorded rejection presented, when it was one of the configured keys or their prefix. */
+/** The value a recorded rejection presented, when other scenarios sent it: the revoked key. (The portal prefix is public.) */
 function presentedValue(ctx: ScenarioContext, ex: Exchange): string | undefined {
-  if (ex.keyRole === 'revoked key') return ctx.target.keys.revoked;
-  if (ex.keyRole.startsWith('portal prefix')) return undefined;
-  return undefined;
+  return ex.keyRole === 'revoked key' ? ctx.target.keys.revoked : undefined;
 }
 
 /** 401 latency of wrong keys sharing a long prefix with the active key against ones sharing none. */

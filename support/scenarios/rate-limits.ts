@@ -175,7 +175,7 @@ function sharedAcrossKeysScenario(ops: Operation[]): Scenario {
   return {
     id: 'rate-limits.shared-across-keys',
     section: kSection,
-    title: 'a request with the second active key lowers the RateLimit-Remaining the active key\'s requests left (one window per organisation)',
+    title: 'a request with the second active key lowers the RateLimit-Remaining that the active key\'s requests saw: one window per organisation, across its keys',
     tags: ['@rate-limit'],
     checks: ['rateLimitSharedAcrossKeys'],
     needs: ['second'],
