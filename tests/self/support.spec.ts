@@ -1,3 +1,5 @@
+import crypto from 'node:crypto';
+
 import { expect, test } from '@playwright/test';
 import type { OpenAPIV3_1 } from 'openapi-types';
 
@@ -17,7 +19,9 @@ import { checkSchema, formatSchemaProblems, validatorFor, type SchemaProblem } f
  * from it, the schema validation and its wording, and the redaction of keys. No server is involved.
  */
 
-const kKey = 'dzk_live_Zq7-Kf_0aB3xYw9LmN2pQr5sTu8vWx1yZa4bCd6eFg7hIj8kLm9nOp0qRs1tUv2w';
+// Key-shaped values are made at run time, in the documented shape: no key-like string sits in the source.
+const kKey = `dzk_live_${crypto.randomBytes(48).toString('base64url')}`;
+const kUnknownKey = `dzk_live_${crypto.randomBytes(24).toString('base64url')}`;
 
 /** Bodies as the documentation's examples give them (dyspach-api.md), one per response schema. */
 const kDocumentedBodies: Record<string, unknown> = {
@@ -273,7 +277,7 @@ test.describe('Redaction of keys', { tag: '@auth' }, () => {
     registerSecret(kKey, 'active key');
     const text = [
       `X-Presented-Key: ${kKey.slice(0, 24)}`,
-      'unknown dzk_live_abcdefghijklmnopqrstuvwxyz0123',
+      `unknown ${kUnknownKey}`,
       'other environment dzk_test_0123456789abcdef',
       'upper case DZK_LIVE_ABCDEFGHIJKLMNOP',
       'portal prefix dzk_live_7fe18dc',
@@ -283,7 +287,7 @@ test.describe('Redaction of keys', { tag: '@auth' }, () => {
 
     expect(redacted.split('\n')).toEqual([
       `X-Presented-Key: ${kKey.slice(0, 16)}…‹redacted›`,
-      'unknown dzk_live_abcdefg…‹redacted›',
+      `unknown ${kUnknownKey.slice(0, 16)}…‹redacted›`,
       'other environment dzk_test_0123456…‹redacted›',
       'upper case DZK_LIVE_ABCDEFG…‹redacted›',
       'portal prefix dzk_live_7fe18dc',
