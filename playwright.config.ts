@@ -3,13 +3,13 @@ import path from 'node:path';
 import { defineConfig } from '@playwright/test';
 import dotenv from 'dotenv';
 
+import { kDefaultOutputFolders, reportsDirectory } from './support/paths';
+
 // DYSPACH_ENV_FILE picks another file (e.g. .env.staging); `none` reads none (the suite's own tests use it).
 const envFile = process.env.DYSPACH_ENV_FILE ?? '.env';
 if (envFile !== 'none') dotenv.config({ path: path.resolve(__dirname, envFile), quiet: true });
 // Every file a run leaves behind goes under this folder, which the leak check scans at the end.
-const reportsDir = path.resolve(__dirname, process.env.DYSPACH_REPORTS_DIR?.trim() || 'reports');
-// Where Playwright and Allure write when a reporter or output folder is chosen on the command line.
-const kDefaultOutputFolders = ['playwright-report', 'blob-report', 'test-results', 'allure-results'];
+const reportsDir = reportsDirectory(__dirname);
 
 /**
  * The conformance suite. With no DYSPACH_BASE_URL it runs against the embedded local sandbox,

@@ -6,6 +6,7 @@ import type { FullConfig } from '@playwright/test';
 import { isFaultName, kFaults } from '../sandbox/faults';
 import { startSandbox, type RunningSandbox } from '../sandbox/start';
 import { describeFinding, scanFiles } from '../support/leak-check';
+import { kDefaultOutputFolders, reportsDirectory } from '../support/paths';
 import { secretsOfThisRun } from '../support/reporters/leak-check';
 import { redact } from '../support/redact';
 import { closestMatch, ConfigError, loadSettings, registerKeys, type LocalSandboxHandoff } from '../support/settings';
@@ -45,9 +46,9 @@ function forTheUser(error: unknown): unknown {
 function guardAgainstLeaksOnExit(config: FullConfig): void {
   const configDir = config.configFile ? path.dirname(config.configFile) : config.rootDir;
   const roots = [
-    path.resolve(configDir, process.env.DYSPACH_REPORTS_DIR?.trim() || 'reports'),
+    reportsDirectory(configDir),
     // Playwright's and Allure's own default folders, where `--reporter=html` and the like write.
-    ...['playwright-report', 'blob-report', 'test-results', 'allure-results'].map(folder => path.resolve(configDir, folder)),
+    ...kDefaultOutputFolders.map(folder => path.resolve(configDir, folder)),
     ...config.projects.map(project => project.outputDir),
   ];
   process.once('exit', () => {
@@ -63,7 +64,7 @@ function guardAgainstLeaksOnExit(config: FullConfig): void {
 /** Allure results accumulate across runs unless removed, and a stale verdict could pass a gate: each run starts without them. */
 function clearPreviousRun(config: FullConfig): void {
   const configDir = config.configFile ? path.dirname(config.configFile) : config.rootDir;
-  const reports = path.resolve(configDir, process.env.DYSPACH_REPORTS_DIR?.trim() || 'reports');
+  const reports = reportsDirectory(configDir);
   fs.rmSync(path.join(reports, 'allure-results'), { recursive: true, force: true });
   fs.rmSync(path.join(reports, 'verdict.json'), { force: true });
 }

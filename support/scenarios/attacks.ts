@@ -5,7 +5,7 @@ import type { Exchange, Probe } from '../exchange';
 import type { Operation } from '../openapi';
 import { keyPrefix } from '../redact';
 import type { Scenario, ScenarioContext } from '../suite';
-import { derived, expectRejected, expectServed, kDocumented401, neverIssuedKey, opName, rejectionScenario, rotate } from './helpers';
+import { bodilessFirst, derived, expectRejected, expectServed, kDocumented401, neverIssuedKey, opName, rejectionScenario, rotate } from './helpers';
 
 const kSection = 'Authentication under attack';
 
@@ -127,11 +127,6 @@ const kPathVariants: PathVariant[] = [
   { slug: 'double-slash', title: 'its path with a doubled slash', label: 'doubled slash', path: plain => plain.replace(/^\/([^/]+)\//, '/$1//'), thorough: true },
 ];
 
-function fetchLike(ops: Operation[]): Operation[] {
-  const gets = ops.filter(op => op.method === 'get');
-  return gets.length ? gets : ops;
-}
-
 /** Exchanges this run already holds for a rejected key kind; the uniformity checks compare them. */
 const kRejectionKinds: { kind: string; match: (ex: Exchange) => boolean }[] = [
   { kind: 'no key', match: ex => ex.keyRole === 'no key' && ex.label === 'no key' },
@@ -203,6 +198,8 @@ function identifyingParts(value: string, width = 10): string[] {
  */
 export function attackScenarios(ops: Operation[]): Scenario[] {
   const scenarios: Scenario[] = [];
+  // Probes sent to one operation only go to the cheapest: the first without a request body.
+  const cheapOp = bodilessFirst(ops)[0];
   const sentValues = new Map<number, string>();
 
   for (const [miss, op] of rotate(kNearMisses, ops)) {
@@ -267,7 +264,7 @@ export function attackScenarios(ops: Operation[]): Scenario[] {
     });
   }
 
-  for (const [header, op] of rotate(['X-API-KEY', 'X-Api-Key'], [...fetchLike(ops), ...ops.filter(o => !fetchLike(ops).includes(o))])) {
+  for (const [header, op] of rotate(['X-API-KEY', 'X-Api-Key'], bodilessFirst(ops))) {
     scenarios.push({
       id: `attack.header-case.${header}`,
       section: kSection,
@@ -281,11 +278,10 @@ export function attackScenarios(ops: Operation[]): Scenario[] {
     });
   }
 
-  const duplicateOp = fetchLike(ops)[0];
   scenarios.push({
     id: 'attack.repeated-header',
     section: kSection,
-    title: `${opName(duplicateOp)}: x-api-key sent twice, the active and the revoked key in either order, is not served`,
+    title: `${opName(cheapOp)}: x-api-key sent twice, the active and the revoked key in either order, is not served`,
     tags: ['@auth', '@attack'],
     checks: ['duplicateKeyHeaderRejected'],
     async run(ctx) {
@@ -295,7 +291,7 @@ export function attackScenarios(ops: Operation[]): Scenario[] {
       // Servers that keep the first line and servers that keep the last are both caught by one of the orders.
       for (const [first, second] of [[active, revoked], [revoked, active]]) {
         const ex = await ctx.send(
-          ctx.probe(duplicateOp, `x-api-key twice: ${first.role}, then ${second.role}`, { ...first, repeat: [second] }, { transport: 'raw' }),
+          ctx.probe(cheapOp, `x-api-key twice: ${first.role}, then ${second.role}`, { ...first, repeat: [second] }, { transport: 'raw' }),
         );
         // RFC 9110 §5.3: repeated lines combine into "a, b", which is no active key; 400 is also a fair answer.
         if (ex.status >= 200 && ex.status < 300)
@@ -354,11 +350,10 @@ export function attackScenarios(ops: Operation[]): Scenario[] {
     });
   }
 
-  const connectionOp = fetchLike(ops)[0];
   scenarios.push({
     id: 'attack.connection-reuse',
     section: kSection,
-    title: `${opName(connectionOp)}: on a connection that has just carried the active key, a request without a key and one with the revoked key are answered 401`,
+    title: `${opName(cheapOp)}: on a connection that has just carried the active key, a request without a key and one with the revoked key are answered 401`,
     tags: ['@auth', '@attack', '@thorough'],
     checks: ['authenticationPerRequest'],
     optIn: 'DYSPACH_THOROUGH',
@@ -366,11 +361,11 @@ export function attackScenarios(ops: Operation[]): Scenario[] {
       const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
       try {
         const on = { transport: 'raw' as const, agent };
-        const first = await ctx.send(ctx.probe(connectionOp, 'active key, opening a kept-alive connection', { role: 'active key', value: ctx.target.keys.active }, on));
+        const first = await ctx.send(ctx.probe(cheapOp, 'active key, opening a kept-alive connection', { role: 'active key', value: ctx.target.keys.active }, on));
         if (first.status < 200 || first.status >= 300) return ctx.host.skip(`the active key was answered ${first.status} on this operation, so the connection never carried an accepted key (see the other failures)`);
         const afterwards = [
-          await ctx.send(ctx.probe(connectionOp, 'no key, same connection', { role: 'no key', value: undefined }, on)),
-          await ctx.send(ctx.probe(connectionOp, 'revoked key, same connection', { role: 'revoked key', value: ctx.target.keys.revoked }, on)),
+          await ctx.send(ctx.probe(cheapOp, 'no key, same connection', { role: 'no key', value: undefined }, on)),
+          await ctx.send(ctx.probe(cheapOp, 'revoked key, same connection', { role: 'revoked key', value: ctx.target.keys.revoked }, on)),
         ];
         // Only an answer that differs from the same request's answer elsewhere in the run is this clause's business.
         const plainLabel = (label: string) => label.replace(/, same connection$/, '');
@@ -386,17 +381,16 @@ export function attackScenarios(ops: Operation[]): Scenario[] {
     },
   });
 
-  const secondOp = fetchLike(ops)[0];
   scenarios.push({
     id: 'attack.second-key',
     section: kSection,
-    title: `${opName(secondOp)}: another active key of the same organisation is served too — an organisation may hold several keys`,
+    title: `${opName(cheapOp)}: another active key of the same organisation is served too — an organisation may hold several keys`,
     tags: ['@auth', '@attack'],
     checks: ['everyActiveKeyAccepted'],
     needs: ['second'],
     async run(ctx) {
       const second = ctx.target.keys.second!;
-      const ex = await ctx.send(ctx.probe(secondOp, 'second active key', { role: 'second active key', value: second }));
+      const ex = await ctx.send(ctx.probe(cheapOp, 'second active key', { role: 'second active key', value: second }));
       await ctx.verify('everyActiveKeyAccepted', expectServed(ex, `Check that DYSPACH_SECOND_API_KEY (${keyPrefix(second)}…) is active and belongs to the same organisation.`));
     },
   });
@@ -404,12 +398,12 @@ export function attackScenarios(ops: Operation[]): Scenario[] {
   scenarios.push({
     id: 'attack.path-variant-observation',
     section: kSection,
-    title: `${opName(secondOp)}: with the active key, a trailing-slash path may be served or not (not stated — observed only)`,
+    title: `${opName(cheapOp)}: with the active key, a trailing-slash path may be served or not (not stated — observed only)`,
     tags: ['@auth', '@observation', '@thorough'],
     checks: [],
     optIn: 'DYSPACH_THOROUGH',
     async run(ctx) {
-      const probe = ctx.probe(secondOp, 'active key, trailing slash', { role: 'active key', value: ctx.target.keys.active });
+      const probe = ctx.probe(cheapOp, 'active key, trailing slash', { role: 'active key', value: ctx.target.keys.active });
       const ex = await ctx.send({ ...probe, operation: undefined, path: `${probe.path}/` });
       ctx.observe(`${probe.method} ${probe.path}/ with the active key answered ${ex.status} (the contract allows 200 or 404)`);
     },

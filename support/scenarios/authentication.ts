@@ -4,13 +4,13 @@ import type { Operation } from '../openapi';
 import { received, type Violation } from '../checks';
 import type { Scenario } from '../suite';
 import { createdQuoteId, creatingOperation } from '../requests';
-import { expectServed, opName, rejectionScenario } from './helpers';
+import { bodilessFirst, expectServed, opName, rejectionScenario } from './helpers';
 
 const kSection = 'Authentication';
 
-/** The revoked key goes on two fresh connections to one operation: the first without a body, as the cheapest. */
+/** The revoked key goes on two fresh connections to one operation, the cheapest. */
 function freshConnections(op: Operation, ops: Operation[]): boolean {
-  return op === (ops.find(candidate => candidate.exampleBody === undefined) ?? ops[0]);
+  return op === bodilessFirst(ops)[0];
 }
 
 /**

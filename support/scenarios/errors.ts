@@ -5,8 +5,8 @@ import type { Exchange, Probe } from '../exchange';
 import { writePointer, type Operation } from '../openapi';
 import { bodyFor, createdQuoteId, creatingOperation, kNeverIssuedQuoteId, pathFor } from '../requests';
 import type { Scenario, ScenarioContext } from '../suite';
-import { opName } from './helpers';
-import { activeKey, cite, documentedPart, fetchingOperation, firstDifference, pathWith, resultsOf, reusable } from './quotes';
+import { activeKey, cite, fetchingOperation, opName, pathWith, reusable } from './helpers';
+import { documentedPart, firstDifference, resultsOf } from './quotes';
 
 const kSection = 'Errors';
 

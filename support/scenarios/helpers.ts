@@ -2,11 +2,14 @@ import crypto from 'node:crypto';
 
 import { received, type CheckId, type Violation } from '../checks';
 import type { Exchange } from '../exchange';
-import type { Operation } from '../openapi';
+import { linkedParameters, type Operation } from '../openapi';
+import { creatingOperation, pathFor } from '../requests';
 import { registerSecret } from '../redact';
 import type { Scenario, ScenarioContext } from '../suite';
 
 export const kDocumented401 = '401 {"message": "Invalid API key"}';
+
+export const kActive = 'active key';
 
 /** `createQuote (POST /v1/org/quote/getQuote)`: how titles name an operation. */
 export function opName(op: Operation): string {
@@ -77,4 +80,39 @@ export function rejectionScenario(spec: RejectionScenarioSpec): Scenario {
       await ctx.verify(spec.check, exchanges.flatMap(ex => expectRejected(ex, spec.alsoLegal, spec.hint)));
     },
   };
+}
+
+/** The operation that fetches what the creating operation made (linked by the document). */
+export function fetchingOperation(ops: Operation[]): Operation | undefined {
+  const from = creatingOperation().operationId;
+  return ops.find(op => linkedParameters().get(op.operationId)?.from === from);
+}
+
+/** The path of `op` with every path parameter set to `value`. */
+export function pathWith(op: Operation, value: string): string {
+  return pathFor(op, undefined, Object.fromEntries(op.pathParameters.map(param => [param.name, value])));
+}
+
+export function activeKey(ctx: ScenarioContext) {
+  return { role: kActive, value: ctx.target.keys.active };
+}
+
+/** A plain request of the active key (no other header, no variant) from an earlier test, if one matches. */
+export function reusable(ctx: ScenarioContext, match: (ex: Exchange) => boolean): Exchange | undefined {
+  const plain = (ex: Exchange) =>
+    ex.keyRole === kActive && ex.request.transport === 'playwright' && ex.request.headers.every(([name]) => ['x-api-key', 'content-type'].includes(name));
+  return ctx.memory.find(ex => plain(ex) && match(ex)).at(-1);
+}
+
+/** Shows an exchange sent earlier as evidence in this test, without counting or checking it again. */
+export async function cite(ctx: ScenarioContext, ex: Exchange, when = 'sent by an earlier test'): Promise<void> {
+  await ctx.host.step(`${ex.request.method} ${ex.request.path} — ${ex.label} (${when})`, () => ctx.host.recordExchange(ex, true));
+}
+
+/**
+ * The keyed operations with the ones that take no request body first: variants sent to a single
+ * operation go to the cheapest one.
+ */
+export function bodilessFirst(ops: Operation[]): Operation[] {
+  return [...ops.filter(op => op.exampleBody === undefined), ...ops.filter(op => op.exampleBody !== undefined)];
 }

@@ -4,10 +4,10 @@ import type { OpenAPIV3_1 } from 'openapi-types';
 
 import { received, type Violation } from '../checks';
 import type { Exchange } from '../exchange';
-import { linkedParameters, loadDocument, resolveRef, writePointer, type Operation } from '../openapi';
+import { loadDocument, resolveRef, writePointer, type Operation } from '../openapi';
 import { bodyFor, createdQuoteId, creatingOperation, pathFor } from '../requests';
 import type { Scenario, ScenarioContext } from '../suite';
-import { expectServed, opName } from './helpers';
+import { activeKey, cite, expectServed, fetchingOperation, kActive, opName, reusable } from './helpers';
 
 /** What the suite reads of a quote body; every field is checked before use, the schema check does the rest. */
 export interface QuoteBody {
@@ -52,40 +52,12 @@ interface ItemSent {
 }
 
 const kSection = { generate: 'Generate quotes', fetch: 'Fetch a quote', filters: 'Filters' } as const;
-const kActive = 'active key';
 
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 const listOf = <T>(value: unknown): T[] => (Array.isArray(value) ? (value as T[]) : []);
 
 export function resultsOf(ex: Exchange): CustomerResult[] {
   return listOf<CustomerResult>((ex.json as QuoteBody | undefined)?.results).filter(isRecord);
-}
-
-/** The operation that fetches what the creating operation made (linked by the document). */
-export function fetchingOperation(ops: Operation[]): Operation | undefined {
-  const from = creatingOperation().operationId;
-  return ops.find(op => linkedParameters().get(op.operationId)?.from === from);
-}
-
-/** The path of `op` with every path parameter set to `value`. */
-export function pathWith(op: Operation, value: string): string {
-  return pathFor(op, undefined, Object.fromEntries(op.pathParameters.map(param => [param.name, value])));
-}
-
-export function activeKey(ctx: ScenarioContext) {
-  return { role: kActive, value: ctx.target.keys.active };
-}
-
-/** A plain request of the active key (no other header, no variant) from an earlier test, if one matches. */
-export function reusable(ctx: ScenarioContext, match: (ex: Exchange) => boolean): Exchange | undefined {
-  const plain = (ex: Exchange) =>
-    ex.keyRole === kActive && ex.request.transport === 'playwright' && ex.request.headers.every(([name]) => ['x-api-key', 'content-type'].includes(name));
-  return ctx.memory.find(ex => plain(ex) && match(ex)).at(-1);
-}
-
-/** Shows an exchange sent earlier as evidence in this test, without counting or checking it again. */
-export async function cite(ctx: ScenarioContext, ex: Exchange, when = 'sent by an earlier test'): Promise<void> {
-  await ctx.host.step(`${ex.request.method} ${ex.request.path} — ${ex.label} (${when})`, () => ctx.host.recordExchange(ex, true));
 }
 
 /** The run's first request as a quote to examine; the scenario ends without a verdict when there is none. */

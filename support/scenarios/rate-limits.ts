@@ -2,8 +2,7 @@ import { intHeader, received, type Violation } from '../checks';
 import type { Exchange } from '../exchange';
 import type { Operation } from '../openapi';
 import type { Scenario, ScenarioContext } from '../suite';
-import { expectServed, opName } from './helpers';
-import { activeKey, fetchingOperation } from './quotes';
+import { activeKey, expectServed, fetchingOperation, opName } from './helpers';
 
 const kSection = 'Rate limits';
 

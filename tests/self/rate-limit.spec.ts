@@ -119,15 +119,21 @@ test.describe('an unrequested 429', () => {
   });
 });
 
+/** Two fetches of the active key, one after the other, against a stub announcing `remaining` and `reset`. */
+async function twoFetches(remaining: number, reset: number) {
+  const stub = await notFoundWith(remaining, reset);
+  const host = new RecordingHost();
+  const ctx = contextFor(stub, host);
+
+  await ctx.send(fetchWithActiveKey(ctx));
+  await ctx.send(fetchWithActiveKey(ctx));
+  await stub.close();
+  return { stub, host };
+}
+
 test.describe('pacing by the RateLimit headers', () => {
   test('when RateLimit-Remaining reaches 1, the next request waits for RateLimit-Reset', async () => {
-    const stub = await notFoundWith(1, 1);
-    const host = new RecordingHost();
-    const ctx = contextFor(stub, host);
-
-    await ctx.send(fetchWithActiveKey(ctx));
-    await ctx.send(fetchWithActiveKey(ctx));
-    await stub.close();
+    const { stub, host } = await twoFetches(1, 1);
 
     expect(stub.requests).toHaveLength(2);
     expect(stub.requests[1].at - stub.requests[0].at).toBeGreaterThanOrEqual(1000);
@@ -135,13 +141,7 @@ test.describe('pacing by the RateLimit headers', () => {
   });
 
   test('with requests to spare, nothing waits', async () => {
-    const stub = await notFoundWith(2, 30);
-    const host = new RecordingHost();
-    const ctx = contextFor(stub, host);
-
-    await ctx.send(fetchWithActiveKey(ctx));
-    await ctx.send(fetchWithActiveKey(ctx));
-    await stub.close();
+    const { stub, host } = await twoFetches(2, 30);
 
     expect(stub.requests[1].at - stub.requests[0].at).toBeLessThan(500);
     expect(host.warnings).toEqual([]);
