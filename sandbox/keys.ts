@@ -53,3 +53,6 @@ export class KeyStore {
     for (const stored of this.byHash.values()) if (stored.orgId === orgId && stored.name === name) stored.revoked = true;
   }
 }
+
+/** Sandboxes of the self-test derive their keys from this seed, so the leak check knows what to look for. */
+export const kSelfTestSeed = Buffer.from(process.env.DYSPACH_SELF_TEST_SEED ?? 'dyspach-self-test-seed');

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { FullConfig, FullResult, Reporter, TestCase, TestError, TestResult } from '@playwright/test/reporter';
 
 import { createSandbox } from '../../sandbox/app';
-import { kSelfTestSeed } from '../../tests/self/harness';
+import { kSelfTestSeed } from '../../sandbox/keys';
 import { describeFinding, scanBuffer, scanFiles, type LeakFinding, type SecretToFind } from '../leak-check';
 import { registeredSecrets } from '../redact';
 import { runState } from '../run-state';

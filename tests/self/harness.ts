@@ -1,5 +1,6 @@
 import { request as playwrightRequest, type APIRequestContext } from '@playwright/test';
 
+import { kSelfTestSeed } from '../../sandbox/keys';
 import { startSandbox, type RunningSandbox } from '../../sandbox/start';
 import type { SandboxOptions } from '../../sandbox/app';
 import type { CheckId, Violation } from '../../support/checks';
@@ -104,8 +105,6 @@ export async function runSuiteAgainst(
   }
 }
 
-/** Sandboxes of the self-test derive their keys from this seed, so the leak check knows what to look for. */
-export const kSelfTestSeed = Buffer.from(process.env.DYSPACH_SELF_TEST_SEED ?? 'dyspach-self-test-seed');
 
 /** A window spent in a moment, so that the opt-in throttling scenario runs in about a second. */
 export const kThrottlingWindow = { rateLimit: 3, windowSeconds: 1 } as const;
@@ -139,3 +138,5 @@ export function describeOutcome(outcome: SuiteOutcome): string {
   for (const error of outcome.errors) lines.push(`error: ${error}`);
   return lines.join('\n') || 'no check failed';
 }
+
+export { kSelfTestSeed };
